@@ -1,0 +1,58 @@
+import { Command, CommanderError } from "commander";
+import { AiorchError } from "../errors.ts";
+import { registerCodegenCommand } from "./codegen.ts";
+import { EXIT } from "./exit.ts";
+import { registerGraphCommands } from "./graph.ts";
+import { registerRunCommand } from "./run.ts";
+import { registerSshCommands } from "./ssh.ts";
+
+/**
+ * Entry point of the `aiorch` command; returns the exit code (see `EXIT`).
+ * Subcommands live one per file and register themselves on the program.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command("aiorch")
+    .description("orchestrate dependent async jobs, locally and over SSH")
+    .version("0.1.0")
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let code: number = EXIT.ok;
+  const setCode = (c: number): void => {
+    code = c;
+  };
+  registerRunCommand(program, setCode);
+  registerSshCommands(program, setCode);
+  registerGraphCommands(program, setCode);
+  registerCodegenCommand(program, setCode);
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; everything else is a usage error
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof AiorchError) {
+      process.stderr.write(`aiorch: ${err.message}\n`);
+      return err.code === "USAGE" || err.code === "SCENARIO_INVALID" || isValidation(err)
+        ? EXIT.usage
+        : EXIT.failed;
+    }
+    process.stderr.write(
+      `aiorch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return EXIT.failed;
+  }
+  return code;
+}
+
+function isValidation(err: AiorchError): boolean {
+  return [
+    "CYCLE",
+    "UNKNOWN_REQUIREMENT",
+    "DUPLICATE_LABEL",
+    "JOB_IN_TWO_SCHEDULERS",
+    "SELF_REQUIREMENT",
+    "INVALID_ARGUMENT",
+  ].includes(err.code);
+}

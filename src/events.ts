@@ -1,0 +1,135 @@
+import type { AbstractJob, JobState } from "./job.ts";
+
+/**
+ * The one typed event stream of a run. The live view, the plain log, the recorder and
+ * user listeners all subscribe to it (`scheduler.on(listener)` or `for await (const e of
+ * scheduler.events())`). Times are epoch milliseconds (`Date.now()`).
+ *
+ * Events of nested schedulers reach the listeners of every enclosing scheduler; `path` is
+ * the labels of the enclosing schedulers, outermost first (the root's label excluded).
+ */
+export type RunEvent = RunStartEvent | JobStateEvent | JobOutputEvent | RunEndEvent | ShutdownEvent;
+
+/** A scheduler starts a run (also emitted by nested schedulers). */
+export interface RunStartEvent {
+  type: "run-start";
+  time: number;
+  scheduler: AbstractJob<boolean>;
+  label: string;
+  path: readonly string[];
+  /** direct jobs of that scheduler */
+  jobs: number;
+  timeout?: number;
+  window?: number;
+}
+
+/** A job changed state. `error` is set on a failing `done` and on `cancelled`. */
+export interface JobStateEvent {
+  type: "job-state";
+  time: number;
+  job: AbstractJob;
+  label: string;
+  path: readonly string[];
+  state: JobState;
+  previous: JobState;
+  /** set when the job ended with an exception */
+  error?: unknown;
+}
+
+/** A line of output of a job: its commands' stdout/stderr, or `ctx.log()` lines. */
+export interface JobOutputEvent {
+  type: "job-output";
+  time: number;
+  job: AbstractJob;
+  label: string;
+  path: readonly string[];
+  stream: "stdout" | "stderr" | "log";
+  /** the line without its newline */
+  line: string;
+  /** the host for SSH jobs, `localhost` for local ones */
+  host?: string;
+}
+
+/** A scheduler's run ended. `reason` tells why it is false. */
+export interface RunEndEvent {
+  type: "run-end";
+  time: number;
+  scheduler: AbstractJob<boolean>;
+  label: string;
+  path: readonly string[];
+  ok: boolean;
+  reason: "ok" | "timeout" | "critical" | "cancelled";
+  elapsed: number;
+}
+
+/** Shutdown of a scheduler's jobs ended; `problems` lists hooks that threw or were too slow. */
+export interface ShutdownEvent {
+  type: "shutdown";
+  time: number;
+  scheduler: AbstractJob<boolean>;
+  label: string;
+  path: readonly string[];
+  ok: boolean;
+  problems: readonly { label: string; error: unknown }[];
+}
+
+/** A subscriber to the run's events. */
+export type RunListener = (event: RunEvent) => void;
+
+/** Listener list with a fast "anyone there?" check, so silent runs allocate no events. */
+export class EventHub {
+  private listeners: RunListener[] = [];
+  /** parent hub while running nested */
+  parent: EventHub | undefined;
+
+  on(listener: RunListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** true when an emitted event would reach someone */
+  get active(): boolean {
+    for (let h: EventHub | undefined = this; h; h = h.parent)
+      if (h.listeners.length > 0) return true;
+    return false;
+  }
+
+  emit(event: RunEvent): void {
+    for (let h: EventHub | undefined = this; h; h = h.parent) {
+      for (const l of h.listeners) {
+        try {
+          l(event);
+        } catch (err) {
+          // a broken view must not break the run
+          process.emitWarning(`aiorch: event listener threw: ${String(err)}`);
+        }
+      }
+    }
+  }
+
+  /** Async iteration over the events of the next runs; ends when `signal` aborts. */
+  async *iterate(signal?: AbortSignal): AsyncGenerator<RunEvent> {
+    const queue: RunEvent[] = [];
+    let wake: (() => void) | undefined;
+    const off = this.on((e) => {
+      queue.push(e);
+      wake?.();
+    });
+    const onAbort = () => wake?.();
+    signal?.addEventListener("abort", onAbort);
+    try {
+      while (!signal?.aborted) {
+        while (queue.length > 0) yield queue.shift() as RunEvent;
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+        wake = undefined;
+      }
+    } finally {
+      off();
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

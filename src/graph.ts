@@ -1,0 +1,230 @@
+/**
+ * Graph queries over one scheduler's direct jobs. Requirements that point outside the
+ * given set are ignored by the queries (validation reports them; `sanitize` removes them).
+ * Every result keeps insertion order.
+ */
+import type { AbstractJob } from "./job.ts";
+
+type Jobs = readonly AbstractJob[];
+
+/** Index of each job in `jobs`. */
+function indexOf(jobs: Jobs): Map<AbstractJob, number> {
+  const m = new Map<AbstractJob, number>();
+  jobs.forEach((j, i) => m.set(j, i));
+  return m;
+}
+
+/** Successor lists by index (only edges inside `jobs`), each in insertion order. */
+export function successorLists(jobs: Jobs): number[][] {
+  const idx = indexOf(jobs);
+  const succ: number[][] = jobs.map(() => []);
+  jobs.forEach((j, i) => {
+    for (const r of j._required) {
+      const k = idx.get(r);
+      if (k !== undefined) succ[k]!.push(i);
+    }
+  });
+  return succ;
+}
+
+/**
+ * A cycle as a list of jobs with the first repeated at the end, or undefined.
+ * Iterative, so a 100k-job chain does not overflow the stack.
+ */
+export function findCycle({ jobs }: { jobs: Jobs }): AbstractJob[] | undefined {
+  const idx = indexOf(jobs);
+  const color = new Uint8Array(jobs.length); // 0 new, 1 on stack, 2 finished
+  const parent = new Int32Array(jobs.length).fill(-1);
+  const reqs = jobs.map((j) => {
+    const out: number[] = [];
+    for (const r of j._required) {
+      const k = idx.get(r);
+      if (k !== undefined) out.push(k);
+    }
+    return out;
+  });
+  const cursor = new Int32Array(jobs.length);
+  for (let root = 0; root < jobs.length; root++) {
+    if (color[root] !== 0) continue;
+    const stack = [root];
+    color[root] = 1;
+    while (stack.length > 0) {
+      const v = stack[stack.length - 1]!;
+      const edges = reqs[v]!;
+      if (cursor[v]! < edges.length) {
+        const w = edges[cursor[v]!++]!;
+        if (color[w] === 0) {
+          color[w] = 1;
+          parent[w] = v;
+          stack.push(w);
+        } else if (color[w] === 1) {
+          // v requires w, and w is on the stack below v: w <- ... <- v <- w in "requires" terms
+          const path: number[] = [w];
+          for (let x = v; x !== w; x = parent[x]!) path.push(x);
+          path.push(w);
+          // already in execution order: each job is required by the next
+          return path.map((i) => jobs[i]!);
+        }
+      } else {
+        color[v] = 2;
+        stack.pop();
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Topological order, stable: among jobs ready at the same time, insertion order first.
+ * Jobs caught in a cycle are appended at the end in insertion order.
+ */
+export function topologicalOrder({ jobs }: { jobs: Jobs }): AbstractJob[] {
+  const idx = indexOf(jobs);
+  const pending = new Int32Array(jobs.length);
+  jobs.forEach((j, i) => {
+    for (const r of j._required) if (idx.has(r)) pending[i]!++;
+  });
+  const succ = successorLists(jobs);
+  const heap = new MinHeap();
+  for (let i = 0; i < jobs.length; i++) if (pending[i] === 0) heap.push(i);
+  const out: AbstractJob[] = [];
+  const seen = new Uint8Array(jobs.length);
+  while (heap.size > 0) {
+    const i = heap.pop();
+    seen[i] = 1;
+    out.push(jobs[i]!);
+    for (const s of succ[i]!) if (--pending[s]! === 0) heap.push(s);
+  }
+  if (out.length < jobs.length)
+    for (let i = 0; i < jobs.length; i++) if (!seen[i]) out.push(jobs[i]!);
+  return out;
+}
+
+/** Requirements pointing outside `jobs`, as [job, outside requirement] pairs. */
+export function outsideRequirements({ jobs }: { jobs: Jobs }): [AbstractJob, AbstractJob][] {
+  const set = new Set(jobs);
+  const out: [AbstractJob, AbstractJob][] = [];
+  for (const j of jobs) for (const r of j._required) if (!set.has(r)) out.push([j, r]);
+  return out;
+}
+
+/** Direct requirements of `targets` that are in `jobs`. */
+export function predecessors({
+  jobs,
+  targets,
+}: {
+  jobs: Jobs;
+  targets: Iterable<AbstractJob>;
+}): AbstractJob[] {
+  const t = new Set(targets);
+  const set = new Set(jobs);
+  const found = new Set<AbstractJob>();
+  for (const j of t) for (const r of j._required) if (set.has(r)) found.add(r);
+  return jobs.filter((j) => found.has(j));
+}
+
+/** Jobs in `jobs` that directly require one of `targets`. */
+export function successors({
+  jobs,
+  targets,
+}: {
+  jobs: Jobs;
+  targets: Iterable<AbstractJob>;
+}): AbstractJob[] {
+  const t = new Set(targets);
+  return jobs.filter((j) => [...j._required].some((r) => t.has(r)));
+}
+
+/** Transitive requirements of `targets` (excluding the targets themselves). */
+export function upstream({
+  jobs,
+  targets,
+}: {
+  jobs: Jobs;
+  targets: Iterable<AbstractJob>;
+}): AbstractJob[] {
+  const set = new Set(jobs);
+  const start = new Set(targets);
+  const seen = new Set<AbstractJob>();
+  const todo = [...start];
+  while (todo.length > 0) {
+    const j = todo.pop()!;
+    for (const r of j._required)
+      if (set.has(r) && !seen.has(r)) {
+        seen.add(r);
+        todo.push(r);
+      }
+  }
+  return jobs.filter((j) => seen.has(j) && !start.has(j));
+}
+
+/** Transitive dependents of `targets` (excluding the targets themselves). */
+export function downstream({
+  jobs,
+  targets,
+}: {
+  jobs: Jobs;
+  targets: Iterable<AbstractJob>;
+}): AbstractJob[] {
+  const succ = successorLists(jobs);
+  const idx = indexOf(jobs);
+  const start = new Set(targets);
+  const seen = new Uint8Array(jobs.length);
+  const todo: number[] = [];
+  for (const t of start) {
+    const i = idx.get(t);
+    if (i !== undefined) todo.push(i);
+  }
+  while (todo.length > 0) {
+    const i = todo.pop()!;
+    for (const s of succ[i]!)
+      if (!seen[s]) {
+        seen[s] = 1;
+        todo.push(s);
+      }
+  }
+  return jobs.filter((j, i) => seen[i] && !start.has(j));
+}
+
+/** @internal binary min-heap of job indexes (insertion order among ready jobs) */
+export class MinHeap {
+  private a: number[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(x: number): void {
+    const a = this.a;
+    let i = a.length;
+    a.push(x);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= x) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = x;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      let i = 0;
+      const n = a.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && a[r]! < a[l]! ? r : l;
+        if (a[c]! >= last) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+  clear(): void {
+    this.a.length = 0;
+  }
+}

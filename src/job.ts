@@ -1,0 +1,405 @@
+import { AiorchError, ValidationError } from "./errors.ts";
+import type { RunFrame } from "./scope.ts";
+
+/** Lifecycle of a job within one run. */
+export type JobState = "idle" | "scheduled" | "running" | "done" | "cancelled";
+
+/**
+ * A shared resource (an SSH connection, a temp dir…) registered by a job with
+ * {@link JobContext.use}: closed once, after the shutdown of the outermost run, in
+ * decreasing `closeOrder` (remotest SSH hops first), each group in parallel.
+ */
+export interface Resource {
+  close(): Promise<void>;
+  /** higher closes first @default 0 */
+  readonly closeOrder?: number;
+  /** name used when closing it fails */
+  readonly name?: string;
+}
+
+/** What a job's function receives. */
+export interface JobContext {
+  /** aborted on timeout, critical failure elsewhere, or end of run (forever jobs) */
+  readonly signal: AbortSignal;
+  /** the job's label */
+  readonly label: string;
+  /** emits a `job-output` event with stream `log` */
+  log(line: string): void;
+  /** the run's variables (captured command outputs), shared by all jobs of the run */
+  readonly vars: Record<string, string>;
+  /** register a shared resource to close when the whole run ends */
+  use(resource: Resource): void;
+}
+
+/** A job's work: a function, called anew on every run. */
+export type JobFn<T> = (ctx: JobContext) => Promise<T> | T;
+
+/** Something `requires()` accepts: jobs, sequences (their last job), nested iterables. */
+export type Requirement =
+  | AbstractJob
+  | SequenceLike
+  | Iterable<Requirement | null | undefined>
+  | null
+  | undefined;
+
+/** Options common to every job. */
+export interface JobOptions {
+  /** unique within a scheduler tree @default generated, e.g. `job-3` */
+  label?: string;
+  /** a failure of a critical job aborts the run @default inherited from the scheduler (true at top) */
+  critical?: boolean;
+  /** the run does not wait for it and aborts it once every other job is done @default false */
+  forever?: boolean;
+  /** jobs this one waits for */
+  required?: Requirement;
+}
+
+/** @internal marker for Sequence, which lives in sequence.ts */
+export interface SequenceLike {
+  readonly isSequence: true;
+  readonly first: AbstractJob | undefined;
+  readonly last: AbstractJob | undefined;
+  readonly jobs: readonly AbstractJob[];
+}
+
+/** @internal key under which a nested scheduler finds its parent's run scope */
+export const SCOPE: unique symbol = Symbol("aiorch.scope");
+
+let generatedLabels = 0;
+
+/** @internal reset the generated label counter (tests) */
+export function resetLabelCounter(): void {
+  generatedLabels = 0;
+}
+
+/**
+ * Base of every job: a node of the dependency graph holding a function to run, not a
+ * started promise, so a scheduler can run it again.
+ *
+ * @example
+ * ```ts
+ * class Sleep extends AbstractJob<number> {
+ *   constructor(private ms: number) { super({ label: `sleep ${ms}` }); }
+ *   async run({ signal }: JobContext) { await setTimeout(this.ms, undefined, { signal }); return this.ms; }
+ * }
+ * ```
+ */
+export abstract class AbstractJob<T = unknown> {
+  /** @internal explicit criticality, undefined = inherited */
+  _critical: boolean | undefined;
+  forever: boolean;
+  /** @internal */
+  _label: string;
+  /** @internal */
+  _generatedLabel: boolean;
+  /** @internal */
+  readonly _required: Set<AbstractJob> = new Set();
+  /** @internal schedulers this job was added to (more than one is a validation error) */
+  _owners: AbstractJob<boolean>[] | undefined;
+  /** @internal */
+  _state: JobState = "idle";
+  /** @internal */
+  _result: T | undefined;
+  /** @internal */
+  _error: unknown;
+  /** @internal */
+  _failed = false;
+  /** @internal epoch ms */
+  _startedAt = 0;
+  /** @internal epoch ms */
+  _endedAt = 0;
+  /** @internal position in its scheduler during a run */
+  _index = -1;
+
+  constructor(opts: JobOptions = {}) {
+    this._critical = opts.critical;
+    this.forever = opts.forever ?? false;
+    if (opts.label !== undefined && typeof opts.label !== "string")
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `label must be a string, got ${typeof opts.label}`,
+        {
+          option: "label",
+        },
+      );
+    this._generatedLabel = opts.label === undefined || opts.label === "";
+    this._label = this._generatedLabel ? `job-${++generatedLabels}` : (opts.label as string);
+    if (opts.required !== undefined) this.requires(opts.required);
+  }
+
+  /** The job's work. Called by the scheduler with the run's context. */
+  abstract run(ctx: JobContext): Promise<T>;
+
+  /** Release resources at the end of the run; called on every job, started or not. @default no-op */
+  shutdown(): Promise<unknown> {
+    return Promise.resolve();
+  }
+
+  /** Unique within a scheduler tree. */
+  get label(): string {
+    return this._label;
+  }
+
+  /** Effective criticality: the job's own, else its scheduler's, else `true`. */
+  get critical(): boolean {
+    if (this._critical !== undefined) return this._critical;
+    const owner = this._owners?.[0];
+    return owner ? owner.critical : true;
+  }
+  set critical(value: boolean | undefined) {
+    this._critical = value;
+  }
+
+  /** Kind shown in listings (`Job`, `Scheduler`, `SshJob`…). */
+  get kind(): string {
+    return this.constructor.name;
+  }
+
+  /** Current state in the current or last run. */
+  get state(): JobState {
+    return this._state;
+  }
+
+  /** The jobs this one requires, in the order they were given. */
+  get required(): ReadonlySet<AbstractJob> {
+    return this._required;
+  }
+
+  /** Start and end of the last run, epoch ms (0 when not started / not ended). */
+  get startedAt(): number {
+    return this._startedAt;
+  }
+  get endedAt(): number {
+    return this._endedAt;
+  }
+
+  /**
+   * Add requirements: jobs, sequences (their last job), iterables of them, nested to any
+   * depth; `null`/`undefined` are skipped. A job requiring itself throws `SELF_REQUIREMENT`.
+   */
+  requires(...reqs: Requirement[]): this {
+    for (const job of flattenRequirements(reqs)) {
+      if (job === this)
+        throw new ValidationError("SELF_REQUIREMENT", `job "${this._label}" requires itself`, {
+          label: this._label,
+        });
+      this._required.add(job);
+    }
+    return this;
+  }
+
+  /** Remove requirements (same argument forms as `requires`); absent ones are ignored. */
+  unrequire(...reqs: Requirement[]): this {
+    for (const job of flattenRequirements(reqs)) this._required.delete(job);
+    return this;
+  }
+
+  /** True when the job finished (with or without exception); false when cancelled. */
+  isDone(): boolean {
+    return this._state === "done";
+  }
+
+  /** True when the job finished with an exception. */
+  isFailed(): boolean {
+    return this._failed;
+  }
+
+  /** The value of the last run, when done without exception. */
+  result(): T | undefined {
+    return this._result;
+  }
+
+  /** The exception of the last run, if it threw (or why it was cancelled). */
+  raisedException(): unknown {
+    return this._error;
+  }
+
+  /** Extra lines for detailed listings (commands of an SSH job…). */
+  details(): string | undefined {
+    return undefined;
+  }
+
+  /** What this job is, for traces and code generation. */
+  describe(): JobDescription {
+    return { kind: "opaque" };
+  }
+
+  /** @internal reset run state before a run */
+  _reset(): void {
+    this._state = "idle";
+    this._result = undefined;
+    this._error = undefined;
+    this._failed = false;
+    this._startedAt = 0;
+    this._endedAt = 0;
+  }
+
+  /** One line: badges, kind, label, result or exception, requirements. */
+  toString(): string {
+    return formatJobLine(this);
+  }
+}
+
+/** How a job describes itself to traces and codegen. */
+export type JobDescription =
+  | { kind: "opaque" }
+  | { kind: "function"; module: string; name: string; args?: readonly unknown[] }
+  | { kind: "scheduler" }
+  | {
+      kind: "commands";
+      node: Record<string, unknown>;
+      commands: readonly Record<string, unknown>[];
+    }
+  | { kind: string; [key: string]: unknown };
+
+/** Options of a plain {@link Job}. */
+export interface PlainJobOptions<T> extends JobOptions {
+  /** called at the end of the run (started or not) */
+  shutdown?: () => Promise<unknown> | unknown;
+  /**
+   * where the function comes from, so codegen can import and call it instead of replaying it
+   * @example { module: "./steps.ts", name: "install" }
+   */
+  source?: { module: string; name: string; args?: readonly unknown[] };
+  /** @internal what JobFn returns, for traces */
+  _t?: T;
+}
+
+/**
+ * A job running a function.
+ *
+ * @example
+ * ```ts
+ * const fetch = new Job(async () => 42, { label: "fetch" });
+ * const use = new Job(async () => (fetch.result() ?? 0) + 1, { label: "use", required: fetch });
+ * await new Scheduler([fetch, use]).run(); // true
+ * ```
+ */
+export class Job<T = unknown> extends AbstractJob<T> {
+  readonly fn: JobFn<T>;
+  private readonly shutdownFn: (() => Promise<unknown> | unknown) | undefined;
+  private readonly source: PlainJobOptions<T>["source"];
+
+  constructor(fn: JobFn<T>, opts: PlainJobOptions<T> = {}) {
+    super(opts);
+    if (typeof fn !== "function")
+      throw new AiorchError("INVALID_ARGUMENT", `Job expects a function, got ${typeof fn}`, {
+        label: this._label,
+      });
+    this.fn = fn;
+    this.shutdownFn = opts.shutdown;
+    this.source = opts.source;
+  }
+
+  run(ctx: JobContext): Promise<T> {
+    return Promise.resolve(this.fn(ctx));
+  }
+
+  override async shutdown(): Promise<unknown> {
+    return this.shutdownFn?.();
+  }
+
+  override describe(): JobDescription {
+    return this.source
+      ? {
+          kind: "function",
+          module: this.source.module,
+          name: this.source.name,
+          ...(this.source.args ? { args: this.source.args } : {}),
+        }
+      : { kind: "opaque" };
+  }
+}
+
+/** Flatten requirement arguments to jobs (sequences become their last job). */
+export function flattenRequirements(reqs: Iterable<Requirement>): AbstractJob[] {
+  const out: AbstractJob[] = [];
+  const walk = (r: Requirement): void => {
+    if (r === null || r === undefined) return;
+    if (r instanceof AbstractJob) out.push(r);
+    else if (isSequence(r)) {
+      if (r.last) out.push(r.last);
+    } else if (typeof r === "object" && Symbol.iterator in r) {
+      for (const x of r) walk(x);
+    } else
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `requires() accepts jobs, sequences and iterables of them, got ${describeValue(r)}`,
+      );
+  };
+  for (const r of reqs) walk(r);
+  return out;
+}
+
+/** @internal */
+export function isSequence(x: unknown): x is SequenceLike {
+  return typeof x === "object" && x !== null && (x as SequenceLike).isSequence === true;
+}
+
+/** @internal short description of a value, for error messages */
+export function describeValue(x: unknown): string {
+  if (x === null) return "null";
+  if (typeof x === "object") return x.constructor?.name ?? "object";
+  if (typeof x === "string") return JSON.stringify(x);
+  return `${typeof x} ${String(x)}`;
+}
+
+/** @internal per-job context: one small object, methods on the prototype */
+export class JobCtx implements JobContext {
+  readonly job: AbstractJob;
+  readonly frame: RunFrame;
+  constructor(job: AbstractJob, frame: RunFrame) {
+    this.job = job;
+    this.frame = frame;
+  }
+  get signal(): AbortSignal {
+    return this.frame.signal;
+  }
+  get label(): string {
+    return this.job._label;
+  }
+  get vars(): Record<string, string> {
+    return this.frame.scope.vars;
+  }
+  get [SCOPE](): RunFrame {
+    return this.frame;
+  }
+  // getters returning closures, so `({ log, use }) => …` destructuring works
+  get log(): (line: string) => void {
+    return (line: string) => this.output("log", line);
+  }
+  get use(): (resource: Resource) => void {
+    return (resource: Resource) => {
+      this.frame.scope.resources.add(resource);
+    };
+  }
+  /** @internal emit an output line (used by SSH/local command jobs) */
+  output(stream: "stdout" | "stderr" | "log", line: string, host?: string): void {
+    const hub = this.frame.hub;
+    if (!hub.active) return;
+    hub.emit({
+      type: "job-output",
+      time: Date.now(),
+      job: this.job,
+      label: this.job._label,
+      path: this.frame.path,
+      stream,
+      line,
+      ...(host === undefined ? {} : { host }),
+    });
+  }
+}
+
+/** Emit an output line from inside a job (SSH and local command jobs use this). */
+export function emitOutput(
+  ctx: JobContext,
+  stream: "stdout" | "stderr" | "log",
+  line: string,
+  host?: string,
+): void {
+  if (ctx instanceof JobCtx) ctx.output(stream, line, host);
+  else if (stream === "log") ctx.log(line);
+}
+
+// late import to avoid a cycle at module evaluation
+import { formatJobLine } from "./render/line.ts";

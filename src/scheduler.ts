@@ -1,0 +1,881 @@
+import {
+  AiorchError,
+  CancelledError,
+  CycleError,
+  describeError,
+  SchedulerFailedError,
+  ValidationError,
+} from "./errors.ts";
+import { EventHub, type RunEvent, type RunListener } from "./events.ts";
+import * as graph from "./graph.ts";
+import { MinHeap } from "./graph.ts";
+import {
+  AbstractJob,
+  type JobContext,
+  JobCtx,
+  type JobDescription,
+  type JobOptions,
+  type JobState,
+  type Resource,
+  SCOPE,
+  describeValue,
+  isSequence,
+  type Requirement,
+  type SequenceLike,
+} from "./job.ts";
+import { formatDebrief, formatList, formatWhy } from "./render/list.ts";
+import { formatDot } from "./render/dot.ts";
+import { formatMermaid } from "./render/mermaid.ts";
+import type { RunFrame, RunScope } from "./scope.ts";
+
+/** What a scheduler accepts: jobs, sequences, iterables of them. */
+export type SchedulerItem =
+  | AbstractJob
+  | SequenceLike
+  | Iterable<SchedulerItem | null | undefined>
+  | null
+  | undefined;
+
+/** Options of a {@link Scheduler}. */
+export interface SchedulerOptions extends JobOptions {
+  /**
+   * Bound on the whole run, in ms: on expiry running jobs are aborted and `run()` is false.
+   * @default undefined (no limit)
+   * @example { timeout: 60_000 }
+   */
+  timeout?: number;
+  /**
+   * Most jobs of this scheduler running at once; 0 or undefined means no limit.
+   * @default undefined
+   */
+  window?: number;
+  /** Bound, in ms, on the shutdown of this scheduler's jobs at the end of a run. @default 1000 */
+  shutdownTimeout?: number;
+  /**
+   * How long, in ms, an aborted job may take to settle before it is abandoned.
+   * @default 500
+   */
+  cancelGrace?: number;
+}
+
+/** Options of one {@link Scheduler.run} call; they override the scheduler's. */
+export interface RunOptions {
+  /** ms, overrides the scheduler's timeout for this run */
+  timeout?: number;
+  /** overrides the scheduler's window for this run */
+  window?: number;
+  /** aborting it cancels the run (resolves false, `why()` is `cancelled`) */
+  signal?: AbortSignal;
+  /** initial variables (`ctx.vars`) */
+  vars?: Record<string, string>;
+}
+
+/** Why the last run ended. */
+export type EndReason = "ok" | "timeout" | "critical" | "cancelled";
+
+/** A problem reported at shutdown: a hook that threw or did not return in time. */
+export interface ShutdownProblem {
+  label: string;
+  error: unknown;
+}
+
+interface ExecParams {
+  scope: RunScope;
+  parentSignal: AbortSignal | undefined;
+  parentHub: EventHub | undefined;
+  path: readonly string[];
+  timeout: number | undefined;
+  window: number | undefined;
+  root: boolean;
+}
+
+/**
+ * A set of jobs forming a DAG, and the engine that runs it. A scheduler is itself a job,
+ * so schedulers nest: a nested scheduler runs its jobs with its own window and timeout,
+ * and fails as a job when its run is false.
+ *
+ * @example
+ * ```ts
+ * const a = new Job(async () => "A", { label: "a" });
+ * const b = new Job(async () => "B", { label: "b", required: a });
+ * const s = new Scheduler([a, b], { timeout: 5_000 });
+ * if (!(await s.run())) console.log(s.debrief());
+ * ```
+ */
+export class Scheduler extends AbstractJob<boolean> {
+  /** ms; undefined = no limit */
+  timeout: number | undefined;
+  /** 0 or undefined = no limit */
+  window: number | undefined;
+  shutdownTimeout: number;
+  cancelGrace: number;
+  private readonly items: AbstractJob[] = [];
+  private readonly members = new Set<AbstractJob>();
+  private readonly hub = new EventHub();
+  private reason: EndReason | undefined;
+  private criticalFailure: AbstractJob | undefined;
+  private usedTimeout: number | undefined;
+  private elapsed = 0;
+  private running = false;
+  private shutdownPromise: Promise<boolean> | undefined;
+  private problems: ShutdownProblem[] = [];
+  private path: readonly string[] = [];
+
+  constructor(jobs?: Iterable<SchedulerItem> | null, opts: SchedulerOptions = {}) {
+    super(opts);
+    checkDuration("timeout", opts.timeout, true);
+    checkDuration("shutdownTimeout", opts.shutdownTimeout, true);
+    checkDuration("cancelGrace", opts.cancelGrace, true);
+    checkWindow(opts.window);
+    this.timeout = opts.timeout;
+    this.window = opts.window;
+    this.shutdownTimeout = opts.shutdownTimeout ?? 1000;
+    this.cancelGrace = opts.cancelGrace ?? 500;
+    if (jobs) this.add(jobs);
+  }
+
+  /** Add jobs, sequences (all their jobs) or iterables of them. Anything else throws. */
+  add(...items: SchedulerItem[]): this {
+    const walk = (x: SchedulerItem): void => {
+      if (x === null || x === undefined) return;
+      if (x instanceof AbstractJob) this.addJob(x);
+      else if (isSequence(x)) for (const j of x.jobs) this.addJob(j);
+      else if (typeof x === "object" && Symbol.iterator in x) for (const y of x) walk(y);
+      else
+        throw new AiorchError(
+          "INVALID_ARGUMENT",
+          `a scheduler accepts jobs, sequences and iterables of them, got ${describeValue(x)}`,
+        );
+    };
+    for (const x of items) walk(x);
+    return this;
+  }
+
+  private addJob(job: AbstractJob): void {
+    if (job === this)
+      throw new ValidationError(
+        "SELF_REQUIREMENT",
+        `scheduler "${this.label}" cannot contain itself`,
+        {
+          label: this.label,
+        },
+      );
+    if (this.members.has(job)) return;
+    this.members.add(job);
+    this.items.push(job);
+    if (job._owners) job._owners.push(this);
+    else job._owners = [this];
+  }
+
+  /** Remove a direct job (its dependents keep their requirement on it: see `sanitize`). */
+  remove(job: AbstractJob): this {
+    if (!this.members.delete(job))
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `job "${job.label}" is not in scheduler "${this.label}"`,
+        {
+          label: job.label,
+        },
+      );
+    this.items.splice(this.items.indexOf(job), 1);
+    if (job._owners) job._owners = job._owners.filter((o) => o !== this);
+    return this;
+  }
+
+  /** Direct jobs, in insertion order. */
+  get jobs(): readonly AbstractJob[] {
+    return this.items;
+  }
+
+  /** Number of direct jobs. */
+  get size(): number {
+    return this.items.length;
+  }
+
+  [Symbol.iterator](): Iterator<AbstractJob> {
+    return this.items[Symbol.iterator]();
+  }
+
+  /** True if `job` is a direct job. */
+  has(job: AbstractJob): boolean {
+    return this.members.has(job);
+  }
+
+  /** Leaf jobs of the whole tree, depth first; with `schedulers`, the schedulers too (this one first). */
+  *allJobs(opts: { schedulers?: boolean } = {}): Generator<AbstractJob> {
+    if (opts.schedulers) yield this;
+    for (const j of this.items) {
+      if (j instanceof Scheduler) yield* j.allJobs(opts);
+      else yield j;
+    }
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /**
+   * Subscribe to this scheduler's run events (including those of nested schedulers).
+   * Returns the unsubscribe function.
+   * @example
+   * ```ts
+   * const off = s.on((e) => { if (e.type === "job-state") console.log(e.label, e.state); });
+   * ```
+   */
+  on(listener: RunListener): () => void {
+    return this.hub.on(listener);
+  }
+
+  /** The run events as an async iterable; stops when `signal` aborts. */
+  events(opts: { signal?: AbortSignal } = {}): AsyncIterable<RunEvent> {
+    return this.hub.iterate(opts.signal);
+  }
+
+  // ---------------------------------------------------------------- validation
+
+  /**
+   * Check the whole tree and throw the first problem found, naming the culprits: a job in
+   * two schedulers, a duplicate label, a requirement outside the scheduler, a cycle
+   * (`a -> b -> c -> a`). `run()` calls it before any job starts.
+   */
+  validate(): void {
+    const labels = new Map<string, AbstractJob>();
+    const visit = (s: Scheduler): void => {
+      for (const job of s.items) {
+        if (job._owners && job._owners.length > 1)
+          throw new ValidationError(
+            "JOB_IN_TWO_SCHEDULERS",
+            `job "${job.label}" is in two schedulers: ${job._owners.map((o) => `"${o.label}"`).join(" and ")}`,
+            { label: job.label, labels: job._owners.map((o) => o.label) },
+          );
+        const other = labels.get(job.label);
+        if (other && other !== job)
+          throw new ValidationError(
+            "DUPLICATE_LABEL",
+            `duplicate label: "${job.label}" names two jobs`,
+            {
+              label: job.label,
+            },
+          );
+        labels.set(job.label, job);
+        for (const r of job._required)
+          if (!s.members.has(r))
+            throw new ValidationError(
+              "UNKNOWN_REQUIREMENT",
+              `job "${job.label}" requires "${r.label}", which is not in scheduler "${s.label}"` +
+                ` (requirements must stay inside one scheduler; sanitize() removes them)`,
+              { label: job.label, labels: [job.label, r.label] },
+            );
+      }
+      const cycle = graph.findCycle({ jobs: s.items });
+      if (cycle)
+        throw new CycleError(
+          cycle.map((j) => j.label),
+          s === this ? undefined : `scheduler "${s.label}"`,
+        );
+      for (const job of s.items) if (job instanceof Scheduler) visit(job);
+    };
+    labels.set(this.label, this);
+    visit(this);
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /**
+   * Run every job, each as soon as its requirements are done. Resolves `true` when every
+   * non-forever job is done, no critical job failed and no timeout fired; `false`
+   * otherwise (see `why()`). Rejects only for an invalid scenario (before any job starts).
+   * Shutdown runs at the end, whatever happened.
+   */
+  override run(opts?: RunOptions | JobContext): Promise<boolean> {
+    const frame = opts && (opts as Partial<Record<typeof SCOPE, RunFrame>>)[SCOPE];
+    if (frame) return this.runNested(frame);
+    return this.runRoot((opts as RunOptions | undefined) ?? {});
+  }
+
+  private async runRoot(opts: RunOptions): Promise<boolean> {
+    checkDuration("timeout", opts.timeout, true);
+    checkWindow(opts.window);
+    if (this.running)
+      throw new AiorchError("INVALID_ARGUMENT", `scheduler "${this.label}" is already running`, {
+        label: this.label,
+      });
+    this.validate();
+    for (const j of this.allJobs({ schedulers: true })) j._reset();
+    const scope: RunScope = { vars: { ...opts.vars }, resources: new Set() };
+    return this.execute({
+      scope,
+      parentSignal: opts.signal,
+      parentHub: undefined,
+      path: [],
+      timeout: opts.timeout ?? this.timeout,
+      window: opts.window ?? this.window,
+      root: true,
+    });
+  }
+
+  private async runNested(frame: RunFrame): Promise<boolean> {
+    const ok = await this.execute({
+      scope: frame.scope,
+      parentSignal: frame.signal,
+      parentHub: frame.hub,
+      path: [...frame.path, this.label],
+      timeout: this.timeout,
+      window: this.window,
+      root: false,
+    });
+    if (ok) return true;
+    if (this.reason === "cancelled")
+      throw new CancelledError("CANCELLED", `scheduler "${this.label}" was cancelled`, {
+        label: this.label,
+      });
+    throw new SchedulerFailedError(
+      "SCHEDULER_FAILED",
+      `scheduler "${this.label}" failed: ${this.why()}`,
+      {
+        label: this.label,
+        ...(this.reason === "timeout" ? { timeoutMs: this.usedTimeout } : {}),
+        cause: this.criticalFailure?.raisedException(),
+      },
+    );
+  }
+
+  /** @internal */
+  override _reset(): void {
+    super._reset();
+    this.resetRun();
+  }
+
+  private resetRun(): void {
+    this.reason = undefined;
+    this.criticalFailure = undefined;
+    this.shutdownPromise = undefined;
+    this.problems = [];
+    this.elapsed = 0;
+  }
+
+  private execute(p: ExecParams): Promise<boolean> {
+    const jobs = this.items;
+    const n = jobs.length;
+    const hub = this.hub;
+    this.running = true;
+    this.resetRun();
+    this.path = p.root ? p.path : p.path.slice(0, -1);
+    for (const j of jobs) j._reset();
+    hub.parent = p.parentHub;
+    this.usedTimeout = p.timeout;
+    const startTime = Date.now();
+    const ac = new AbortController();
+    const frame: RunFrame = { scope: p.scope, signal: ac.signal, path: p.path, hub };
+    const label = this.label;
+    const ownPath = p.root ? p.path : p.path.slice(0, -1);
+    if (hub.active)
+      hub.emit({
+        type: "run-start",
+        time: startTime,
+        scheduler: this,
+        label,
+        path: ownPath,
+        jobs: n,
+        ...(p.timeout === undefined ? {} : { timeout: p.timeout }),
+        ...(p.window ? { window: p.window } : {}),
+      });
+
+    // index and successors in compressed form: succ[off[i] .. off[i+1]) in insertion order
+    for (let i = 0; i < n; i++) jobs[i]!._index = i;
+    const pending = new Int32Array(n);
+    const off = new Int32Array(n + 1);
+    let nonForeverLeft = 0;
+    for (let i = 0; i < n; i++) {
+      const job = jobs[i]!;
+      if (!job.forever) nonForeverLeft++;
+      pending[i] = job._required.size;
+      for (const r of job._required) off[r._index + 1]!++;
+    }
+    for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
+    const succ = new Int32Array(off[n]!);
+    const fill = off.slice(0, n);
+    for (let i = 0; i < n; i++) for (const r of jobs[i]!._required) succ[fill[r._index]!++] = i;
+
+    const nonForeverTotal = nonForeverLeft;
+    const window = p.window && p.window > 0 ? p.window : Number.POSITIVE_INFINITY;
+    const heap = new MinHeap();
+    const inflight: (Promise<unknown> | undefined)[] = new Array(n);
+    let running = 0;
+    let ended = 0;
+    let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+
+    return new Promise<boolean>((resolve) => {
+      const setState = (job: AbstractJob, state: JobState, error?: unknown): void => {
+        const previous = job._state;
+        job._state = state;
+        if (hub.active)
+          hub.emit({
+            type: "job-state",
+            time: Date.now(),
+            job,
+            label: job._label,
+            path: p.path,
+            state,
+            previous,
+            ...(error === undefined ? {} : { error }),
+          });
+      };
+
+      const start = (i: number): void => {
+        const job = jobs[i]!;
+        running++;
+        job._startedAt = Date.now();
+        setState(job, "running");
+        let pr: Promise<unknown>;
+        try {
+          pr = Promise.resolve(job.run(new JobCtx(job, frame)));
+        } catch (err) {
+          pr = Promise.reject(err);
+        }
+        inflight[i] = pr;
+        pr.then(
+          (v) => onEnd(i, true, v),
+          (e) => onEnd(i, false, e),
+        );
+      };
+
+      const drain = (): void => {
+        while (heap.size > 0 && running < window) start(heap.pop());
+      };
+
+      const onEnd = (i: number, ok: boolean, value: unknown): void => {
+        const job = jobs[i]!;
+        if (finished || job._state !== "running") return; // abandoned after cancel
+        inflight[i] = undefined;
+        running--;
+        job._endedAt = Date.now();
+        if (ok) {
+          job._result = value;
+          setState(job, "done");
+        } else {
+          job._error = value;
+          job._failed = true;
+          setState(job, "done", value);
+          if (job.critical) {
+            this.criticalFailure = job;
+            void end("critical");
+            return;
+          }
+        }
+        if (!job.forever) nonForeverLeft--;
+        ended++;
+        if (nonForeverTotal > 0 ? nonForeverLeft === 0 : ended === n) {
+          void end("ok");
+          return;
+        }
+        for (let k = off[i]!, e = off[i + 1]!; k < e; k++) {
+          const s = succ[k]!;
+          if (--pending[s]! === 0) {
+            if (window === Number.POSITIVE_INFINITY) start(s);
+            else {
+              heap.push(s);
+              setState(jobs[s]!, "scheduled");
+            }
+          }
+        }
+        drain();
+      };
+
+      const onParentAbort = (): void => void end("cancelled");
+
+      const end = async (reason: EndReason): Promise<void> => {
+        if (finished) return;
+        finished = true;
+        if (timer) clearTimeout(timer);
+        p.parentSignal?.removeEventListener("abort", onParentAbort);
+        this.reason = reason;
+        const why =
+          reason === "ok"
+            ? "end of run"
+            : reason === "timeout"
+              ? `timed out after ${p.timeout} ms`
+              : reason === "critical"
+                ? `critical job "${this.criticalFailure?.label}" failed`
+                : "cancelled";
+        const now = Date.now();
+        const aborted: Promise<unknown>[] = [];
+        for (let i = 0; i < n; i++) {
+          const job = jobs[i]!;
+          if (job._state === "running") {
+            const err = new CancelledError(
+              reason === "timeout" ? "TIMEOUT" : "CANCELLED",
+              `cancelled: ${why}`,
+              {
+                label: job._label,
+              },
+            );
+            job._error = err;
+            job._endedAt = now;
+            setState(job, "cancelled", err);
+            const pr = inflight[i];
+            if (pr) aborted.push(pr);
+          } else if (job._state === "scheduled") setState(job, "idle");
+        }
+        heap.clear();
+        ac.abort(
+          new CancelledError(reason === "timeout" ? "TIMEOUT" : "CANCELLED", why, { label }),
+        );
+        if (aborted.length > 0) await settleWithin(aborted, this.cancelGrace);
+        this.elapsed = Date.now() - startTime;
+        await this.shutdown();
+        if (p.root) await this.closeResources(p.scope);
+        this.running = false;
+        if (hub.active)
+          hub.emit({
+            type: "run-end",
+            time: Date.now(),
+            scheduler: this,
+            label,
+            path: ownPath,
+            ok: reason === "ok",
+            reason,
+            elapsed: this.elapsed,
+          });
+        hub.parent = undefined;
+        resolve(reason === "ok");
+      };
+
+      if (p.parentSignal?.aborted) {
+        void end("cancelled");
+        return;
+      }
+      p.parentSignal?.addEventListener("abort", onParentAbort, { once: true });
+      if (p.timeout !== undefined) timer = setTimeout(() => void end("timeout"), p.timeout);
+      if (n === 0) {
+        void end("ok");
+        return;
+      }
+      for (let i = 0; i < n && !finished; i++) {
+        if (pending[i] !== 0) continue;
+        if (running < window) start(i);
+        else {
+          heap.push(i);
+          setState(jobs[i]!, "scheduled");
+        }
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /**
+   * Call `shutdown()` on every direct job (started or not), in parallel, bounded by
+   * `shutdownTimeout`. Runs once per run (later calls return the same result); a throwing
+   * or slow hook is reported (`shutdownProblems()`, a `shutdown` event), never thrown.
+   * Resolves true when every hook returned in time without throwing.
+   */
+  override shutdown(): Promise<boolean> {
+    this.shutdownPromise ??= this.shutdownJobs();
+    return this.shutdownPromise;
+  }
+
+  private async shutdownJobs(): Promise<boolean> {
+    const problems: ShutdownProblem[] = [];
+    const hooks = this.items.map((job) => ({ label: job.label, run: () => job.shutdown() }));
+    await runBounded(hooks, this.shutdownTimeout, problems);
+    this.problems.push(...problems);
+    this.emitShutdown(problems);
+    return problems.length === 0;
+  }
+
+  private async closeResources(scope: RunScope): Promise<void> {
+    if (scope.resources.size === 0) return;
+    const groups = new Map<number, Resource[]>();
+    for (const r of scope.resources) {
+      const k = r.closeOrder ?? 0;
+      groups.set(k, [...(groups.get(k) ?? []), r]);
+    }
+    scope.resources.clear();
+    const problems: ShutdownProblem[] = [];
+    for (const k of [...groups.keys()].sort((a, b) => b - a)) {
+      const hooks = groups
+        .get(k)!
+        .map((r) => ({ label: r.name ?? "resource", run: () => r.close() }));
+      await runBounded(hooks, this.shutdownTimeout, problems);
+    }
+    this.problems.push(...problems);
+    if (problems.length > 0) this.emitShutdown(problems);
+  }
+
+  private emitShutdown(problems: ShutdownProblem[]): void {
+    if (this.hub.active)
+      this.hub.emit({
+        type: "shutdown",
+        time: Date.now(),
+        scheduler: this,
+        label: this.label,
+        path: this.path,
+        ok: problems.length === 0,
+        problems,
+      });
+  }
+
+  /** Shutdown hooks that threw or were too slow in the last run. */
+  shutdownProblems(): readonly ShutdownProblem[] {
+    return this.problems;
+  }
+
+  // ---------------------------------------------------------------- outcome
+
+  /** True when the last run ended because a critical job failed. */
+  failedCritical(): boolean {
+    return this.reason === "critical";
+  }
+
+  /** True when the last run hit its timeout. */
+  failedTimeout(): boolean {
+    return this.reason === "timeout";
+  }
+
+  /** Why the last run ended: `ok`, `timeout`, `critical`, `cancelled`; undefined before any run. */
+  endReason(): EndReason | undefined {
+    return this.reason;
+  }
+
+  /** The critical job whose failure ended the last run. */
+  criticalJob(): AbstractJob | undefined {
+    return this.criticalFailure;
+  }
+
+  /** Duration of the last run in ms. */
+  elapsedMs(): number {
+    return this.elapsed;
+  }
+
+  /** The timeout in force during the last run. */
+  lastTimeout(): number | undefined {
+    return this.usedTimeout;
+  }
+
+  /** `ok`, `timed out after N ms`, `critical job X failed: msg`, `cancelled` or `not run`. */
+  why(): string {
+    return formatWhy(this);
+  }
+
+  /** One line per job in topological order, with stable ids; nested schedulers indented. */
+  list(opts: { details?: boolean; ascii?: boolean } = {}): string {
+    return formatList(this, opts);
+  }
+
+  /** `why()`, the list, and every failure with its message (stack for critical ones). */
+  debrief(opts: { details?: boolean; ascii?: boolean } = {}): string {
+    return formatDebrief(this, opts);
+  }
+
+  /** Graphviz DOT: nested schedulers as clusters, critical jobs in red, forever dashed. */
+  exportDot(): string {
+    return formatDot(this);
+  }
+
+  /** Mermaid flowchart: nested schedulers as subgraphs, same styling as DOT. */
+  exportMermaid(): string {
+    return formatMermaid(this);
+  }
+
+  /** `D done + R running + I idle = N` over direct jobs. */
+  stats(): string {
+    let d = 0;
+    let r = 0;
+    let i = 0;
+    for (const j of this.items) {
+      if (j._state === "done") d++;
+      else if (j._state === "running") r++;
+      else i++;
+    }
+    return `${d} done + ${r} running + ${i} idle = ${this.items.length}`;
+  }
+
+  override describe(): JobDescription {
+    return { kind: "scheduler" };
+  }
+
+  // ---------------------------------------------------------------- graph
+
+  /** True when neither this scheduler nor a nested one has a cycle. */
+  checkCycles(): boolean {
+    if (graph.findCycle({ jobs: this.items })) return false;
+    return this.items.every((j) => !(j instanceof Scheduler) || j.checkCycles());
+  }
+
+  /** A cycle of this scheduler (labels, first repeated last), or undefined. */
+  findCycle(): string[] | undefined {
+    return graph.findCycle({ jobs: this.items })?.map((j) => j.label);
+  }
+
+  /**
+   * Remove, in the whole tree, requirements pointing outside each job's scheduler.
+   * Returns true when it removed anything.
+   */
+  sanitize(): boolean {
+    let changed = false;
+    for (const [job, r] of graph.outsideRequirements({ jobs: this.items })) {
+      job._required.delete(r);
+      changed = true;
+    }
+    for (const j of this.items) if (j instanceof Scheduler && j.sanitize()) changed = true;
+    return changed;
+  }
+
+  /** Direct jobs in topological order (stable: insertion order among peers). */
+  topologicalOrder(): AbstractJob[] {
+    return graph.topologicalOrder({ jobs: this.items });
+  }
+
+  /** Jobs with no requirement. */
+  entryJobs(): AbstractJob[] {
+    return this.items.filter((j) => ![...j._required].some((r) => this.members.has(r)));
+  }
+
+  /** Jobs nothing requires (forever jobs excluded unless `forever` is true). */
+  exitJobs(opts: { forever?: boolean } = {}): AbstractJob[] {
+    const required = new Set<AbstractJob>();
+    for (const j of this.items) for (const r of j._required) required.add(r);
+    return this.items.filter((j) => !required.has(j) && (opts.forever || !j.forever));
+  }
+
+  /** Direct requirements of the given jobs. */
+  predecessors(...jobs: AbstractJob[]): AbstractJob[] {
+    return graph.predecessors({ jobs: this.items, targets: jobs });
+  }
+
+  /** Jobs that directly require one of the given jobs. */
+  successors(...jobs: AbstractJob[]): AbstractJob[] {
+    return graph.successors({ jobs: this.items, targets: jobs });
+  }
+
+  /** Everything the given jobs transitively require (themselves excluded). */
+  upstream(...jobs: AbstractJob[]): AbstractJob[] {
+    return graph.upstream({ jobs: this.items, targets: jobs });
+  }
+
+  /** Everything that transitively requires the given jobs (themselves excluded). */
+  downstream(...jobs: AbstractJob[]): AbstractJob[] {
+    return graph.downstream({ jobs: this.items, targets: jobs });
+  }
+
+  /** Remove a job; each job that required it inherits its requirements. */
+  bypassAndRemove(job: AbstractJob): this {
+    if (!this.members.has(job))
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `job "${job.label}" is not in scheduler "${this.label}"`,
+        {
+          label: job.label,
+        },
+      );
+    for (const s of this.successors(job)) {
+      s._required.delete(job);
+      for (const r of job._required) if (r !== s) s._required.add(r);
+    }
+    return this.remove(job);
+  }
+
+  /** Keep only the given jobs (order kept), then drop requirements that now point outside. */
+  keepOnly(jobs: Iterable<AbstractJob>): this {
+    const keep = new Set(jobs);
+    for (const j of [...this.items]) if (!keep.has(j)) this.remove(j);
+    this.sanitize();
+    return this;
+  }
+
+  /**
+   * Keep the jobs downstream of `starts` and upstream of `ends` (all jobs for a side not
+   * given), plus the starts/ends themselves unless told otherwise; then sanitize.
+   */
+  keepOnlyBetween(opts: {
+    starts?: Iterable<AbstractJob>;
+    ends?: Iterable<AbstractJob>;
+    keepStarts?: boolean;
+    keepEnds?: boolean;
+  }): this {
+    const starts = opts.starts ? [...opts.starts].filter((j) => this.members.has(j)) : undefined;
+    const ends = opts.ends ? [...opts.ends].filter((j) => this.members.has(j)) : undefined;
+    const down = new Set(starts ? this.downstream(...starts) : this.items);
+    const up = new Set(ends ? this.upstream(...ends) : this.items);
+    const keep = new Set(this.items.filter((j) => down.has(j) && up.has(j)));
+    if (starts && opts.keepStarts !== false) for (const j of starts) keep.add(j);
+    if (ends && opts.keepEnds !== false) for (const j of ends) keep.add(j);
+    return this.keepOnly(this.items.filter((j) => keep.has(j)));
+  }
+}
+
+/** Wait for promises to settle, at most `ms`. */
+function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    Promise.allSettled(promises).then(() => undefined),
+    new Promise<void>((r) => {
+      t = setTimeout(r, ms);
+    }),
+  ]).finally(() => clearTimeout(t));
+}
+
+/** Run hooks in parallel; collect throws and those still pending after `ms`. */
+async function runBounded(
+  hooks: { label: string; run: () => Promise<unknown> }[],
+  ms: number,
+  problems: ShutdownProblem[],
+): Promise<void> {
+  const done = new Array<boolean>(hooks.length).fill(false);
+  const all = hooks.map(async (h, i) => {
+    try {
+      await h.run();
+    } catch (error) {
+      problems.push({ label: h.label, error });
+    } finally {
+      done[i] = true;
+    }
+  });
+  await settleWithin(all, ms);
+  hooks.forEach((h, i) => {
+    if (!done[i])
+      problems.push({
+        label: h.label,
+        error: new AiorchError(
+          "SHUTDOWN",
+          `shutdown of "${h.label}" did not return within ${ms} ms`,
+          {
+            label: h.label,
+            timeoutMs: ms,
+          },
+        ),
+      });
+  });
+}
+
+function checkDuration(option: string, value: unknown, allowZero: boolean): void {
+  if (value === undefined) return;
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  )
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      `${option} must be a number of ms >= 0, got ${describeValue(value)}`,
+      {
+        option,
+      },
+    );
+}
+
+function checkWindow(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      `window must be an integer >= 0, got ${describeValue(value)}`,
+      {
+        option: "window",
+      },
+    );
+}
+
+export { describeError };
+export type { Requirement };

@@ -1,0 +1,19 @@
+import type { EventHub } from "./events.ts";
+import type { Resource } from "./job.ts";
+
+/** @internal state shared by every scheduler of one outermost run */
+export interface RunScope {
+  /** captured variables, read by `ctx.vars` */
+  vars: Record<string, string>;
+  /** shared resources to close at the end of the outermost run */
+  resources: Set<Resource>;
+}
+
+/** @internal what a scheduler's run hands to each of its jobs */
+export interface RunFrame {
+  scope: RunScope;
+  signal: AbortSignal;
+  /** labels of the enclosing nested schedulers, outermost first */
+  path: readonly string[];
+  hub: EventHub;
+}

@@ -1,0 +1,278 @@
+/**
+ * Test harness: a throwaway OpenSSH server on loopback addresses only.
+ *
+ * Starts `/usr/sbin/sshd -D -e` with its own host key, client key, config, authorized keys
+ * and pid file in a temp dir, logging to stderr (read by this process: readiness and
+ * connection counts come from log lines, no polling). Logs in as a dedicated user with a
+ * plain `/bin/sh` (created with useradd when missing and running as root).
+ *
+ * A missing or failing sshd THROWS: in CI that is a test failure, never a skip.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+
+export const SSHD = "/usr/sbin/sshd";
+export const TEST_USER = "aiorchtest";
+
+/** A generated key pair. */
+export interface KeyPair {
+  /** private key path */
+  path: string;
+  /** public key line */
+  pub: string;
+}
+
+/** Options of {@link startSshd}. */
+export interface SshdOptions {
+  /** loopback addresses to listen on (at most 16 per sshd) @default ["127.0.0.2"] */
+  addresses?: string[];
+  /** port, same on every address @default a free high port */
+  port?: number;
+  /** reuse a directory holding keys (several sshd sharing host key and client key) */
+  keys?: SshKeys;
+  /** `MaxSessions` @default 10 */
+  maxSessions?: number;
+}
+
+/** Host key, client key and a known_hosts file for them. */
+export interface SshKeys {
+  dir: string;
+  hostKey: KeyPair;
+  clientKey: KeyPair;
+  /** a second client key that is NOT authorized */
+  wrongKey: KeyPair;
+}
+
+/** A running sshd. */
+export interface Sshd {
+  addresses: string[];
+  port: number;
+  user: string;
+  keys: SshKeys;
+  /** a known_hosts file listing every address of this sshd with its host key */
+  knownHosts: string;
+  /** pid of the listening sshd */
+  pid: number;
+  /** log lines so far */
+  log: string[];
+  /** connections accepted (authenticated) so far, optionally only those to `address` */
+  accepted(address?: string): number;
+  /** current per-connection sshd processes (children of the listener) */
+  children(): number[];
+  /** SIGKILL every connection of this sshd (the listener stays) */
+  killConnections(): void;
+  /** resolves when a log line matching `re` appears (already present counts) */
+  waitLog(re: RegExp, timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Fail loudly when the environment cannot run sshd. */
+function checkEnvironment(): void {
+  if (!existsSync(SSHD)) throw new Error(`${SSHD} not found: install openssh-server (SSH tests require it)`);
+  if (userInfo().uid !== 0) throw new Error("SSH tests must run as root (sshd needs it)");
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  ensureUser();
+}
+
+/** Create the test login user with a plain /bin/sh, and unlock it for key logins. */
+function ensureUser(): void {
+  try {
+    execFileSync("id", [TEST_USER], { stdio: "ignore" });
+  } catch {
+    execFileSync("useradd", ["-m", "-s", "/bin/sh", TEST_USER], { stdio: "inherit" });
+  }
+  // a "!" (locked) password makes sshd refuse every login when UsePAM is off
+  const shadow = readFileSync("/etc/shadow", "utf8");
+  if (new RegExp(`^${TEST_USER}:!`, "m").test(shadow))
+    execFileSync("usermod", ["-p", "*", TEST_USER], { stdio: "inherit" });
+  const home = execFileSync("sh", ["-c", `getent passwd ${TEST_USER} | cut -d: -f6`], { encoding: "utf8" }).trim();
+  if (!existsSync(home)) {
+    mkdirSync(home, { recursive: true });
+    execFileSync("chown", [`${TEST_USER}:`, home]);
+  }
+}
+
+function keygen(path: string, comment: string): KeyPair {
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path], { stdio: "ignore" });
+  return { path, pub: readFileSync(`${path}.pub`, "utf8").trim() };
+}
+
+/** Generate host and client keys in a fresh temp dir. */
+export function createKeys(): SshKeys {
+  checkEnvironment();
+  const dir = mkdtempSync(join(tmpdir(), "aiorch-sshd-"));
+  execFileSync("chmod", ["755", dir]);
+  const keys: SshKeys = {
+    dir,
+    hostKey: keygen(join(dir, "host_ed25519"), "aiorch-test-host"),
+    clientKey: keygen(join(dir, "client_ed25519"), "aiorch-test-client"),
+    wrongKey: keygen(join(dir, "wrong_ed25519"), "aiorch-test-wrong"),
+  };
+  writeFileSync(join(dir, "authorized_keys"), `${keys.clientKey.pub}\n`, { mode: 0o644 });
+  return keys;
+}
+
+/** A free TCP port on 127.0.0.1 (the same port is then used on every loopback address). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A known_hosts line for every address:port with the host key. */
+export function knownHostsLine(addresses: string[], port: number, keys: SshKeys): string {
+  const names = addresses.map((a) => (port === 22 ? a : `[${a}]:${port}`)).join(",");
+  const [type, blob] = keys.hostKey.pub.split(" ");
+  return `${names} ${type} ${blob}\n`;
+}
+
+/** Start an sshd on loopback addresses; resolves once it listens on all of them. */
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  checkEnvironment();
+  const addresses = opts.addresses ?? ["127.0.0.2"];
+  if (addresses.length > 16) throw new Error("one sshd listens on at most 16 addresses");
+  for (const a of addresses) if (!a.startsWith("127.")) throw new Error(`not a loopback address: ${a}`);
+  const keys = opts.keys ?? createKeys();
+  const port = opts.port ?? (await freePort());
+  const id = `${addresses[0]}-${port}`;
+  const config = join(keys.dir, `sshd_config-${id}`);
+  const pidFile = join(keys.dir, `sshd-${id}.pid`);
+  writeFileSync(
+    config,
+    [
+      ...addresses.map((a) => `ListenAddress ${a}:${port}`),
+      `HostKey ${keys.hostKey.path}`,
+      `PidFile ${pidFile}`,
+      `AuthorizedKeysFile ${join(keys.dir, "authorized_keys")}`,
+      "UsePAM no",
+      "StrictModes no",
+      "PubkeyAuthentication yes",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      `AllowUsers ${TEST_USER}`,
+      `MaxSessions ${opts.maxSessions ?? 10}`,
+      "MaxStartups 400",
+      "MaxAuthTries 10",
+      "UseDNS no",
+      "PrintMotd no",
+      "PrintLastLog no",
+      "AllowTcpForwarding yes",
+      "X11Forwarding no",
+      "LogLevel VERBOSE",
+      "Subsystem sftp internal-sftp",
+      "",
+    ].join("\n"),
+  );
+  const knownHosts = join(keys.dir, `known_hosts-${id}`);
+  writeFileSync(knownHosts, knownHostsLine(addresses, port, keys));
+
+  const child: ChildProcess = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+  const log: string[] = [];
+  const waiters = new Set<{ re: RegExp; resolve: (l: string) => void }>();
+  let partial = "";
+  let exited: string | undefined;
+  const exitWaiters = new Set<() => void>();
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      log.push(line);
+      for (const w of waiters)
+        if (w.re.test(line)) {
+          waiters.delete(w);
+          w.resolve(line);
+        }
+    }
+  });
+  child.on("exit", (code, sig) => {
+    exited = `sshd exited (${code ?? sig}): ${log.slice(-5).join(" | ")}`;
+    for (const w of exitWaiters) w();
+  });
+
+  const waitLog = (re: RegExp, timeoutMs = 10_000): Promise<string> => {
+    const found = log.find((l) => re.test(l));
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const onExit = () => done(new Error(exited));
+      const timer = setTimeout(() => done(new Error(`sshd: no log line ${re} after ${timeoutMs} ms`)), timeoutMs);
+      const w = { re, resolve: (l: string) => done(undefined, l) };
+      const done = (err?: Error, line?: string) => {
+        clearTimeout(timer);
+        waiters.delete(w);
+        exitWaiters.delete(onExit);
+        if (err) reject(err);
+        else resolve(line as string);
+      };
+      if (exited !== undefined) return done(new Error(exited));
+      waiters.add(w);
+      exitWaiters.add(onExit);
+    });
+  };
+
+  for (const a of addresses) await waitLog(new RegExp(`Server listening on ${a.replaceAll(".", "\\.")} port ${port}`));
+  const pid = child.pid as number;
+
+  const children = (): number[] => {
+    const out: number[] = [];
+    for (const name of readdirSync("/proc")) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        if (ppid === pid) out.push(Number(name));
+      } catch {
+        // process gone
+      }
+    }
+    return out;
+  };
+
+  return {
+    addresses,
+    port,
+    user: TEST_USER,
+    keys,
+    knownHosts,
+    pid,
+    log,
+    accepted(address?: string) {
+      // "Connection from A port P on ADDR port N" then "Accepted publickey for …" per connection
+      if (address === undefined) return log.filter((l) => l.includes("Accepted publickey")).length;
+      return log.filter((l) => new RegExp(`^Connection from .* on ${address.replaceAll(".", "\\.")} port`).test(l))
+        .length;
+    },
+    children,
+    killConnections() {
+      for (const c of children()) {
+        try {
+          process.kill(c, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    },
+    waitLog,
+    stop() {
+      if (exited !== undefined) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        exitWaiters.add(resolve);
+        child.kill("SIGTERM");
+      });
+    },
+  };
+}
+
+/** Remove a keys dir made by {@link createKeys}. */
+export function removeKeys(keys: SshKeys): void {
+  rmSync(keys.dir, { recursive: true, force: true });
+}
