@@ -123,8 +123,13 @@ export abstract class AbstractJob<T = unknown> {
         },
       );
     this._generatedLabel = opts.label === undefined || opts.label === "";
-    this._label = this._generatedLabel ? `job-${++generatedLabels}` : (opts.label as string);
+    this._label = this._generatedLabel ? `${this.labelPrefix()}-${++generatedLabels}` : (opts.label as string);
     if (opts.required !== undefined) this.requires(opts.required);
+  }
+
+  /** Prefix of generated labels (`job-3`, `scheduler-4`). */
+  protected labelPrefix(): string {
+    return "job";
   }
 
   /** The job's work. Called by the scheduler with the run's context. */

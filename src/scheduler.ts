@@ -690,6 +690,10 @@ export class Scheduler extends AbstractJob<boolean> {
     return `${d} done + ${r} running + ${i} idle = ${this.items.length}`;
   }
 
+  protected override labelPrefix(): string {
+    return "scheduler";
+  }
+
   override describe(): JobDescription {
     return { kind: "scheduler" };
   }

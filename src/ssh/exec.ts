@@ -1,0 +1,267 @@
+/**
+ * Executing one command on a node: build the command line (deferred args, env, cwd),
+ * stream output lines to the run's event stream, capture stdout (binary-safe), apply the
+ * command's timeout, and judge the exit against `allowedExits`.
+ */
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { AiorchError } from "../errors.ts";
+import { emitOutput, type JobContext } from "../job.ts";
+import { type Command, type CommandOptions, commandLine, commandLabel, type ExitSpec, renderArg, type Vars } from "./commands.ts";
+import type { ExecStatus } from "./connection.ts";
+import { CommandFailedError, CommandTimeoutError, SshFileError } from "./errors.ts";
+import { ByteCollector, LineSplitter, TailBuffer } from "./lines.ts";
+import { quoteArg } from "./quote.ts";
+import type { CommandNode, StagedFile } from "./types.ts";
+
+/** What a command did. */
+export interface CommandResult {
+  /** exit code, null when killed by a signal or for push/pull failures */
+  exitCode: number | null;
+  /** signal name (`TERM`) when killed by one */
+  signal: string | null;
+  /** stdout when `capture` is set (one trailing newline dropped) */
+  stdout?: string;
+  /** the same, as raw bytes */
+  stdoutBytes?: Buffer;
+  /** files copied, for push/pull */
+  files?: number;
+  durationMs: number;
+}
+
+/** Outcome of one command of a job. */
+export interface CommandOutcome extends CommandResult {
+  index: number;
+  /** the command's label, deferred arguments rendered */
+  label: string;
+  ok: boolean;
+  /** why it failed */
+  error?: AiorchError;
+}
+
+/** @internal what a command runs with */
+export interface ExecContext {
+  node: CommandNode;
+  ctx: JobContext;
+  signal: AbortSignal;
+}
+
+const GRACE_MS = 1000;
+
+/** True when `status` is 0 or listed in `allowed` (codes, `TERM`, `SIGTERM`). */
+export function isAllowedExit(status: ExecStatus, allowed: readonly ExitSpec[] | undefined): boolean {
+  if (status.signal === null && status.exitCode === 0) return true;
+  for (const a of allowed ?? []) {
+    if (typeof a === "number" && status.signal === null && status.exitCode === a) return true;
+    if (typeof a === "string" && status.signal !== null && a.replace(/^SIG/, "") === status.signal) return true;
+  }
+  return false;
+}
+
+/** `exited 100` / `was killed by signal TERM` */
+export function describeExit(status: ExecStatus): string {
+  return status.signal !== null ? `was killed by signal ${status.signal}` : `exited ${status.exitCode ?? "?"}`;
+}
+
+function prefix(opts: CommandOptions, vars: Vars): string {
+  let p = "";
+  if (opts.cwd !== undefined) p += `cd ${quoteArg(opts.cwd)} || exit 1; `;
+  const env = Object.entries(opts.env ?? {});
+  if (env.length) p += `export ${env.map(([k, v]) => `${k}=${quoteArg(renderArg(v, vars))}`).join(" ")}; `;
+  return p;
+}
+
+/** Run a shell command line on the node with the command's options. */
+async function runLine(x: ExecContext, line: string, label: string, opts: CommandOptions): Promise<CommandOutcomeBase> {
+  const { node, ctx } = x;
+  const started = Date.now();
+  const host = node.shortName;
+  const out = new LineSplitter((l) => emitOutput(ctx, "stdout", l, host));
+  const err = new LineSplitter((l) => emitOutput(ctx, "stderr", l, host));
+  const captured = opts.capture !== undefined ? new ByteCollector() : undefined;
+  const tail = new TailBuffer(2048);
+  const stop = new AbortController();
+  let timedOut = false;
+  let kill: ((sig: string) => void) | undefined;
+  const escalate = () => {
+    kill?.("TERM");
+    setTimeout(() => {
+      kill?.("KILL");
+      stop.abort(new Error("stopped"));
+    }, GRACE_MS).unref();
+  };
+  const timer = opts.timeout
+    ? setTimeout(() => {
+        timedOut = true;
+        escalate();
+      }, opts.timeout)
+    : undefined;
+  const onAbort = () => escalate();
+  x.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const status = await node.exec({
+      command: prefix(opts, ctx.vars) + line,
+      ctx,
+      signal: AbortSignal.any([x.signal, stop.signal]),
+      closeSignal: stop.signal,
+      onStart: (k) => {
+        kill = k;
+      },
+      onStdout: (c) => {
+        out.push(c);
+        captured?.push(c);
+      },
+      onStderr: (c) => {
+        err.push(c);
+        tail.push(c);
+      },
+    });
+    out.end();
+    err.end();
+    const durationMs = Date.now() - started;
+    const result: CommandOutcomeBase = { exitCode: status.exitCode, signal: status.signal, durationMs, ok: true };
+    if (captured && opts.capture !== undefined) {
+      let bytes = captured.bytes();
+      if (bytes.length > 0 && bytes[bytes.length - 1] === 10) bytes = bytes.subarray(0, bytes.length - 1);
+      result.stdoutBytes = bytes;
+      result.stdout = bytes.toString("utf8");
+    }
+    const facts = { host: node.host, user: node.user, command: label, exitCode: status.exitCode, signal: status.signal };
+    if (timedOut) {
+      result.ok = false;
+      result.error = new CommandTimeoutError(`"${label}" timed out after ${opts.timeout} ms on ${node.name}`, {
+        ...facts,
+        timeoutMs: opts.timeout as number,
+      });
+    } else if (!isAllowedExit(status, opts.allowedExits)) {
+      const last = tail.lastLine();
+      result.ok = false;
+      result.error = new CommandFailedError(
+        `"${label}" ${describeExit(status)} on ${node.name}${last ? ` (stderr: ${last.slice(0, 200)})` : ""}`,
+        facts,
+      );
+    }
+    if (opts.capture !== undefined) ctx.vars[opts.capture] = result.stdout ?? "";
+    return result;
+  } catch (e) {
+    if (timedOut)
+      throw new CommandTimeoutError(`"${label}" timed out after ${opts.timeout} ms on ${node.name}`, {
+        host: node.host,
+        user: node.user,
+        command: label,
+        timeoutMs: opts.timeout as number,
+        cause: e,
+      });
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    x.signal.removeEventListener("abort", onAbort);
+  }
+}
+
+type CommandOutcomeBase = Omit<CommandOutcome, "index" | "label">;
+
+async function readLocal(path: string, node: CommandNode, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new SshFileError(`${what} ${path} not found (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+      host: node.host,
+      user: node.user,
+      file: path,
+      cause: e,
+    });
+  }
+}
+
+/** Stage a script and its includes, run it, remove them (whatever happens). */
+async function runStaged(
+  x: ExecContext,
+  files: StagedFile[],
+  args: string,
+  label: string,
+  opts: CommandOptions,
+): Promise<CommandOutcomeBase> {
+  const staged = await x.node.stage({ files, signal: x.signal, ctx: x.ctx });
+  try {
+    const script = `${staged.dir}/${files[0]?.name ?? "script"}`;
+    return await runLine(x, `${quoteArg(script)}${args}`, label, opts);
+  } finally {
+    await staged.cleanup().catch(() => undefined);
+  }
+}
+
+async function includes(x: ExecContext, paths: readonly string[] | undefined): Promise<StagedFile[]> {
+  return Promise.all(
+    (paths ?? []).map(async (p) => ({ name: basename(p), data: await readLocal(p, x.node, "include file"), mode: 0o644 })),
+  );
+}
+
+/** Execute one command; command-level failures are returned as `ok: false` with `error`. */
+export async function executeCommand(x: ExecContext, command: Command, index: number): Promise<CommandOutcome> {
+  const vars = x.ctx.vars;
+  const label = commandLabel(command, vars);
+  const started = Date.now();
+  const argList = (args: readonly (string | number | ((v: Vars) => string | number))[]) =>
+    args.map((a) => ` ${quoteArg(renderArg(a, vars))}`).join("");
+  let base: CommandOutcomeBase;
+  switch (command.type) {
+    case "run":
+      base = await runLine(x, commandLine(command.argv, vars), label, command.options);
+      break;
+    case "runScript": {
+      const data = await readLocal(command.path, x.node, "runScript: script");
+      const files = [{ name: basename(command.path), data, mode: 0o755 }, ...(await includes(x, command.options.includes))];
+      base = await runStaged(x, files, argList(command.args), label, command.options);
+      break;
+    }
+    case "runString": {
+      const name = command.options.remoteName ?? "script";
+      const files = [
+        { name, data: Buffer.from(command.body), mode: 0o755 },
+        ...(await includes(x, command.options.includes)),
+      ];
+      base = await runStaged(x, files, argList(command.args), label, command.options);
+      break;
+    }
+    case "push": {
+      const files = await withTimeout(x, command.options.timeout, label, () =>
+        x.node.push({ locals: command.locals, remote: command.remote, signal: x.signal, ctx: x.ctx }),
+      );
+      base = { exitCode: 0, signal: null, files, durationMs: Date.now() - started, ok: true };
+      break;
+    }
+    case "pull": {
+      const files = await withTimeout(x, command.options.timeout, label, () =>
+        x.node.pull({ remotes: command.remotes, local: command.local, signal: x.signal, ctx: x.ctx }),
+      );
+      base = { exitCode: 0, signal: null, files, durationMs: Date.now() - started, ok: true };
+      break;
+    }
+  }
+  return { index, label, ...base };
+}
+
+async function withTimeout<T>(x: ExecContext, ms: number | undefined, label: string, fn: () => Promise<T>): Promise<T> {
+  if (!ms) return fn();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new CommandTimeoutError(`"${label}" timed out after ${ms} ms on ${x.node.name}`, {
+            host: x.node.host,
+            user: x.node.user,
+            command: label,
+            timeoutMs: ms,
+          }),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([fn(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,118 @@
+import { AiorchError } from "../errors.ts";
+import type { JsonValue, TraceError } from "./types.ts";
+
+/** Keys whose values are secrets: removed from descriptions, their values masked everywhere. */
+const SECRET_KEY = /pass(word|phrase)?|secret|token|private|credential|^key(Data|Content)s?$/i;
+
+/** Masks known secret values in recorded text. */
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  /** Remember a secret value (short values are ignored: masking "a" everywhere helps no one). */
+  add(value: string): void {
+    if (value.length >= 4) this.secrets.add(value);
+  }
+
+  /** `text` with every known secret replaced by `***`. */
+  mask(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join("***");
+    return out;
+  }
+
+  get size(): number {
+    return this.secrets.size;
+  }
+}
+
+/** True for keys holding secrets (`password`, `passphrase`, `privateKey`, `token`…). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+/**
+ * A JSON copy of a job description: secret keys dropped (their string values given to
+ * `redactor`), functions as `{ $function: source }`, other non-JSON values as
+ * `{ $value: String(x) }`, cycles cut.
+ */
+export function sanitizeDescription(value: unknown, redactor: Redactor): JsonValue {
+  const seen = new Set<object>();
+  const walk = (x: unknown, depth: number): JsonValue => {
+    if (x === null || typeof x === "boolean" || typeof x === "string") return x;
+    if (typeof x === "number") return Number.isFinite(x) ? x : String(x);
+    if (typeof x === "function") return { $function: String(x) };
+    if (typeof x !== "object" || depth > 20 || seen.has(x)) return { $value: String(x) };
+    seen.add(x);
+    try {
+      if (Array.isArray(x)) return x.map((y) => walk(y, depth + 1));
+      const proto = Object.getPrototypeOf(x);
+      if (proto !== Object.prototype && proto !== null) {
+        // an object with its own describe() (an SshNode used as a gateway…)
+        const d = (x as { describe?: () => unknown }).describe;
+        if (typeof d === "function") return walk(d.call(x), depth + 1);
+      }
+      const out: Record<string, JsonValue> = {};
+      for (const [k, v] of Object.entries(x)) {
+        if (v === undefined) continue;
+        if (isSecretKey(k)) {
+          collectSecrets(v, redactor);
+          continue;
+        }
+        out[k] = walk(v, depth + 1);
+      }
+      return out;
+    } finally {
+      seen.delete(x);
+    }
+  };
+  return walk(value, 0);
+}
+
+function collectSecrets(v: unknown, redactor: Redactor): void {
+  if (typeof v === "string") redactor.add(v);
+  else if (Array.isArray(v)) for (const x of v) collectSecrets(x, redactor);
+  else if (v && typeof v === "object") for (const x of Object.values(v)) collectSecrets(x, redactor);
+}
+
+/**
+ * `value` as JSON when it is plain data (null, booleans, finite numbers, strings, arrays and
+ * plain objects) whose JSON text fits in `maxBytes`; otherwise a note saying why not.
+ */
+export function toJsonValue(
+  value: unknown,
+  { maxBytes, redactor }: { maxBytes: number; redactor: Redactor },
+): { value: JsonValue } | { note: "not-json" | "too-large" } {
+  if (!isPlainData(value, 0)) return { note: "not-json" };
+  const text = JSON.stringify(value);
+  if (Buffer.byteLength(text) > maxBytes) return { note: "too-large" };
+  return { value: redactor.size ? (JSON.parse(redactor.mask(text)) as JsonValue) : (value as JsonValue) };
+}
+
+function isPlainData(x: unknown, depth: number): boolean {
+  if (x === null || typeof x === "boolean" || typeof x === "string") return true;
+  if (typeof x === "number") return Number.isFinite(x);
+  if (typeof x !== "object" || depth > 50) return false;
+  if (Array.isArray(x)) return x.every((y) => isPlainData(y, depth + 1));
+  const proto = Object.getPrototypeOf(x);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return Object.values(x).every((y) => y === undefined || isPlainData(y, depth + 1));
+}
+
+/** An exception as recorded: name, message, AiorchError code and facts; secrets masked. */
+export function toTraceError(err: unknown, redactor: Redactor): TraceError {
+  if (err instanceof Error) {
+    const out: TraceError = { name: err.name, message: redactor.mask(err.message) };
+    if (err instanceof AiorchError) {
+      out.code = err.code;
+      const facts: Record<string, JsonValue> = {};
+      for (const [k, v] of Object.entries(err)) {
+        if (k === "code" || k === "shortMessage" || k === "name" || k === "message") continue;
+        const j = toJsonValue(v, { maxBytes: 4096, redactor });
+        if ("value" in j) facts[k] = j.value;
+      }
+      if (Object.keys(facts).length > 0) out.facts = facts;
+    }
+    return out;
+  }
+  return { name: typeof err, message: redactor.mask(String(err)) };
+}
