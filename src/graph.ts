@@ -32,42 +32,46 @@ export function successorLists(jobs: Jobs): number[][] {
  * Iterative, so a 100k-job chain does not overflow the stack.
  */
 export function findCycle({ jobs }: { jobs: Jobs }): AbstractJob[] | undefined {
-  const idx = indexOf(jobs);
-  const color = new Uint8Array(jobs.length); // 0 new, 1 on stack, 2 finished
-  const parent = new Int32Array(jobs.length).fill(-1);
-  const reqs = jobs.map((j) => {
-    const out: number[] = [];
-    for (const r of j._required) {
-      const k = idx.get(r);
-      if (k !== undefined) out.push(k);
-    }
-    return out;
-  });
-  const cursor = new Int32Array(jobs.length);
-  for (let root = 0; root < jobs.length; root++) {
+  const n = jobs.length;
+  // positions through the jobs' scratch `_index` (no Map: this runs on 100k-job graphs);
+  // a requirement outside the set is recognised by jobs[r._index] !== r
+  for (let v = 0; v < n; v++) jobs[v]!._index = v;
+  // requirement lists in compressed form: req[off[v] .. off[v+1])
+  const off = new Int32Array(n + 1);
+  for (let v = 0; v < n; v++) off[v + 1] = off[v]! + jobs[v]!._required.size;
+  const req = new Int32Array(off[n]!).fill(-1);
+  for (let v = 0; v < n; v++) {
+    let k = off[v]!;
+    for (const r of jobs[v]!._required) req[k++] = jobs[r._index] === r ? r._index : -1;
+  }
+  const color = new Uint8Array(n); // 0 new, 1 on stack, 2 finished
+  const parent = new Int32Array(n).fill(-1);
+  const cursor = off.slice(0, n);
+  const stack = new Int32Array(n);
+  for (let root = 0; root < n; root++) {
     if (color[root] !== 0) continue;
-    const stack = [root];
+    let top = 0;
+    stack[0] = root;
     color[root] = 1;
-    while (stack.length > 0) {
-      const v = stack[stack.length - 1]!;
-      const edges = reqs[v]!;
-      if (cursor[v]! < edges.length) {
-        const w = edges[cursor[v]!++]!;
+    while (top >= 0) {
+      const v = stack[top]!;
+      if (cursor[v]! < off[v + 1]!) {
+        const w = req[cursor[v]!++]!;
+        if (w < 0) continue; // outside the set: validation reports it elsewhere
         if (color[w] === 0) {
           color[w] = 1;
           parent[w] = v;
-          stack.push(w);
+          stack[++top] = w;
         } else if (color[w] === 1) {
-          // v requires w, and w is on the stack below v: w <- ... <- v <- w in "requires" terms
+          // v requires w and w is below v on the stack: each job is required by the next
           const path: number[] = [w];
           for (let x = v; x !== w; x = parent[x]!) path.push(x);
           path.push(w);
-          // already in execution order: each job is required by the next
           return path.map((i) => jobs[i]!);
         }
       } else {
         color[v] = 2;
-        stack.pop();
+        top--;
       }
     }
   }

@@ -140,6 +140,11 @@ export abstract class AbstractJob<T = unknown> {
     return Promise.resolve();
   }
 
+  /** @internal false when shutdown() is the default no-op, so schedulers can skip it */
+  _needsShutdown(): boolean {
+    return this.shutdown !== AbstractJob.prototype.shutdown;
+  }
+
   /** Unique within a scheduler tree. */
   get label(): string {
     return this._label;
@@ -183,6 +188,12 @@ export abstract class AbstractJob<T = unknown> {
    * depth; `null`/`undefined` are skipped. A job requiring itself throws `SELF_REQUIREMENT`.
    */
   requires(...reqs: Requirement[]): this {
+    const one = reqs.length === 1 ? reqs[0] : undefined;
+    if (one instanceof AbstractJob && one !== this) {
+      // fast path: one job (what builders and generated code do, 100k times)
+      this._required.add(one);
+      return this;
+    }
     for (const job of flattenRequirements(reqs)) {
       if (job === this)
         throw new ValidationError("SELF_REQUIREMENT", `job "${this._label}" requires itself`, {
@@ -302,6 +313,11 @@ export class Job<T = unknown> extends AbstractJob<T> {
 
   override async shutdown(): Promise<unknown> {
     return this.shutdownFn?.();
+  }
+
+  /** @internal */
+  override _needsShutdown(): boolean {
+    return this.shutdownFn !== undefined;
   }
 
   override describe(): JobDescription {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import {
   AiorchError,
   CancelledError,
@@ -237,7 +238,10 @@ export class Scheduler extends AbstractJob<boolean> {
    * (`a -> b -> c -> a`). `run()` calls it before any job starts.
    */
   validate(): void {
+    // explicit labels in a map; generated ones (job-3) are unique unless an explicit label
+    // takes the same text, checked at the end
     const labels = new Map<string, AbstractJob>();
+    const generated: AbstractJob[] = [];
     const visit = (s: Scheduler): void => {
       for (const job of s.items) {
         if (job._owners && job._owners.length > 1)
@@ -246,16 +250,12 @@ export class Scheduler extends AbstractJob<boolean> {
             `job "${job.label}" is in two schedulers: ${job._owners.map((o) => `"${o.label}"`).join(" and ")}`,
             { label: job.label, labels: job._owners.map((o) => o.label) },
           );
-        const other = labels.get(job.label);
-        if (other && other !== job)
-          throw new ValidationError(
-            "DUPLICATE_LABEL",
-            `duplicate label: "${job.label}" names two jobs`,
-            {
-              label: job.label,
-            },
-          );
-        labels.set(job.label, job);
+        if (job._generatedLabel) generated.push(job);
+        else {
+          const other = labels.get(job.label);
+          if (other && other !== job) throw duplicateLabel(job.label);
+          labels.set(job.label, job);
+        }
         for (const r of job._required)
           if (!s.members.has(r))
             throw new ValidationError(
@@ -273,8 +273,9 @@ export class Scheduler extends AbstractJob<boolean> {
         );
       for (const job of s.items) if (job instanceof Scheduler) visit(job);
     };
-    labels.set(this.label, this);
+    if (!this._generatedLabel) labels.set(this.label, this);
     visit(this);
+    if (labels.size > 0) for (const job of generated) if (labels.has(job.label)) throw duplicateLabel(job.label);
   }
 
   // ---------------------------------------------------------------- running
@@ -359,11 +360,13 @@ export class Scheduler extends AbstractJob<boolean> {
     this.running = true;
     this.resetRun();
     this.path = p.root ? p.path : p.path.slice(0, -1);
-    for (const j of jobs) j._reset();
+    // the outermost run() reset every job of the tree already
     hub.parent = p.parentHub;
     this.usedTimeout = p.timeout;
     const startTime = Date.now();
     const ac = new AbortController();
+    // every job of the run listens to this one signal: no "possible leak" warning past 10
+    setMaxListeners(0, ac.signal);
     const frame: RunFrame = { scope: p.scope, signal: ac.signal, path: p.path, hub };
     const label = this.label;
     const ownPath = p.root ? p.path : p.path.slice(0, -1);
@@ -576,7 +579,9 @@ export class Scheduler extends AbstractJob<boolean> {
 
   private async shutdownJobs(): Promise<boolean> {
     const problems: ShutdownProblem[] = [];
-    const hooks = this.items.map((job) => ({ label: job.label, run: () => job.shutdown() }));
+    const hooks = this.items
+      .filter((job) => job._needsShutdown())
+      .map((job) => ({ label: job.label, run: () => job.shutdown() }));
     await runBounded(hooks, this.shutdownTimeout, problems);
     this.problems.push(...problems);
     this.emitShutdown(problems);
@@ -621,6 +626,14 @@ export class Scheduler extends AbstractJob<boolean> {
   }
 
   // ---------------------------------------------------------------- outcome
+
+  /**
+   * The outcome of the last run, `true` or `false` — also for a nested scheduler whose run
+   * was false (it then fails as a job, see `raisedException()`); undefined before any run.
+   */
+  override result(): boolean | undefined {
+    return this.reason === undefined ? undefined : this.reason === "ok";
+  }
 
   /** True when the last run ended because a critical job failed. */
   failedCritical(): boolean {
@@ -850,6 +863,10 @@ async function runBounded(
         ),
       });
   });
+}
+
+function duplicateLabel(label: string): ValidationError {
+  return new ValidationError("DUPLICATE_LABEL", `duplicate label: "${label}" names two jobs`, { label });
 }
 
 function checkDuration(option: string, value: unknown, allowZero: boolean): void {
