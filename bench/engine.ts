@@ -33,7 +33,10 @@ function shapeDeps(shape: Shape, n: number): number[][] {
 
 const noop = (): Promise<void> => Promise.resolve();
 
-async function runAiorch(deps: number[][], measureHeap: boolean): Promise<{ ms: number; heap: number }> {
+async function runAiorch(
+  deps: number[][],
+  measureHeap: boolean,
+): Promise<{ ms: number; heap: number }> {
   if (measureHeap) collect();
   const h0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
@@ -53,7 +56,10 @@ async function runAiorch(deps: number[][], measureHeap: boolean): Promise<{ ms: 
   return { ms, heap };
 }
 
-async function runPGraph(deps: number[][], measureHeap: boolean): Promise<{ ms: number; heap: number }> {
+async function runPGraph(
+  deps: number[][],
+  measureHeap: boolean,
+): Promise<{ ms: number; heap: number }> {
   if (measureHeap) collect();
   const h0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
@@ -73,7 +79,9 @@ async function runPGraph(deps: number[][], measureHeap: boolean): Promise<{ ms: 
 }
 
 /** Run the engine benchmark and print its table. */
-export async function benchEngine(opts: { sizes?: number[]; repeats?: number } = {}): Promise<void> {
+export async function benchEngine(
+  opts: { sizes?: number[]; repeats?: number } = {},
+): Promise<void> {
   const sizes = opts.sizes ?? [10_000, 100_000];
   const repeats = opts.repeats ?? 5;
   const shapes: Shape[] = ["chain", "fan-out", "layered"];
@@ -118,19 +126,35 @@ export async function benchEngine(opts: { sizes?: number[]; repeats?: number } =
         `${(pm / am).toFixed(1)}×`,
       ]);
       if (n === 100_000) {
-        checks.push(`${shape}: ${usPerJob <= 2 ? "ok" : "MISS"} µs/job ≤ 2 (${usPerJob.toFixed(2)})`);
-        checks.push(`${shape}: ${pm / am >= 5 ? "ok" : "MISS"} ≥ 5× p-graph (${(pm / am).toFixed(1)}×)`);
-        checks.push(`${shape}: ${bytes <= 500 ? "ok" : "MISS"} heap ≤ 500 B/job (${Math.round(bytes)})`);
+        checks.push(
+          `${shape}: ${usPerJob <= 2 ? "ok" : "MISS"} µs/job ≤ 2 (${usPerJob.toFixed(2)})`,
+        );
+        checks.push(
+          `${shape}: ${pm / am >= 5 ? "ok" : "MISS"} ≥ 5× p-graph (${(pm / am).toFixed(1)}×)`,
+        );
+        checks.push(
+          `${shape}: ${bytes <= 500 ? "ok" : "MISS"} heap ≤ 500 B/job (${Math.round(bytes)})`,
+        );
       }
     }
     const small = perSize.get(10_000);
     const big = perSize.get(100_000);
     if (small && big)
-      checks.push(`${shape}: ${big / small <= 12 ? "ok" : "MISS"} 100k/10k time ratio ≤ 12 (${(big / small).toFixed(1)})`);
+      checks.push(
+        `${shape}: ${big / small <= 12 ? "ok" : "MISS"} 100k/10k time ratio ≤ 12 (${(big / small).toFixed(1)})`,
+      );
   }
   printTable(
     "engine: build + run no-op DAGs (median of " + repeats + ")",
-    ["shape", "jobs", "aiorch µs/job", "aiorch B/job", "p-graph µs/job", "p-graph B/job", "speed-up"],
+    [
+      "shape",
+      "jobs",
+      "aiorch µs/job",
+      "aiorch B/job",
+      "p-graph µs/job",
+      "p-graph B/job",
+      "speed-up",
+    ],
     rows,
   );
   console.log("");

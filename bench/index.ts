@@ -2,10 +2,18 @@
  * `npm run bench`: every benchmark section, each printing a table with ratios against peers
  * measured in the same run. Pass section names to run only some: `npm run bench -- engine`.
  */
+import { benchCodegen } from "./codegen.ts";
+import { benchDslTypecheck } from "./dsl-typecheck.ts";
 import { benchEngine } from "./engine.ts";
+import { benchSsh } from "./ssh.ts";
+import { benchView } from "./view.ts";
 
 const sections: Record<string, () => Promise<void>> = {
   engine: () => benchEngine(),
+  codegen: () => benchCodegen(),
+  dsl: () => benchDslTypecheck(),
+  view: () => benchView(),
+  ssh: () => benchSsh(),
 };
 
 const wanted = process.argv.slice(2);

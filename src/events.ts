@@ -109,27 +109,40 @@ export class EventHub {
     }
   }
 
-  /** Async iteration over the events of the next runs; ends when `signal` aborts. */
-  async *iterate(signal?: AbortSignal): AsyncGenerator<RunEvent> {
+  /**
+   * Async iteration over the events of the next runs; ends when `signal` aborts (after the
+   * events already queued) or when the loop breaks. Subscribes at once, so events emitted
+   * between this call and the first `next()` are not lost.
+   */
+  iterate(signal?: AbortSignal): AsyncGenerator<RunEvent> {
     const queue: RunEvent[] = [];
     let wake: (() => void) | undefined;
+    let stopped = false;
     const off = this.on((e) => {
       queue.push(e);
       wake?.();
     });
-    const onAbort = () => wake?.();
-    signal?.addEventListener("abort", onAbort);
-    try {
-      while (!signal?.aborted) {
-        while (queue.length > 0) yield queue.shift() as RunEvent;
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-        wake = undefined;
-      }
-    } finally {
+    const stop = (): void => {
+      stopped = true;
       off();
-      signal?.removeEventListener("abort", onAbort);
-    }
+      signal?.removeEventListener("abort", stop);
+      wake?.();
+    };
+    if (signal?.aborted) stop();
+    else signal?.addEventListener("abort", stop, { once: true });
+    return (async function* (): AsyncGenerator<RunEvent> {
+      try {
+        for (;;) {
+          while (queue.length > 0) yield queue.shift() as RunEvent;
+          if (stopped) return;
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+          wake = undefined;
+        }
+      } finally {
+        stop();
+      }
+    })();
   }
 }

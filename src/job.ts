@@ -123,7 +123,9 @@ export abstract class AbstractJob<T = unknown> {
         },
       );
     this._generatedLabel = opts.label === undefined || opts.label === "";
-    this._label = this._generatedLabel ? `${this.labelPrefix()}-${++generatedLabels}` : (opts.label as string);
+    this._label = this._generatedLabel
+      ? `${this.labelPrefix()}-${++generatedLabels}`
+      : (opts.label as string);
     if (opts.required !== undefined) this.requires(opts.required);
   }
 

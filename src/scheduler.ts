@@ -225,7 +225,16 @@ export class Scheduler extends AbstractJob<boolean> {
     return this.hub.on(listener);
   }
 
-  /** The run events as an async iterable; stops when `signal` aborts. */
+  /**
+   * The run events as an async iterable. It subscribes at once (events emitted before the
+   * loop starts are queued) and ends when `signal` aborts, after the queued events.
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * const seen = (async () => { for await (const e of s.events({ signal: ac.signal })) log(e); })();
+   * await s.run(); ac.abort(); await seen;
+   * ```
+   */
   events(opts: { signal?: AbortSignal } = {}): AsyncIterable<RunEvent> {
     return this.hub.iterate(opts.signal);
   }
@@ -275,7 +284,8 @@ export class Scheduler extends AbstractJob<boolean> {
     };
     if (!this._generatedLabel) labels.set(this.label, this);
     visit(this);
-    if (labels.size > 0) for (const job of generated) if (labels.has(job.label)) throw duplicateLabel(job.label);
+    if (labels.size > 0)
+      for (const job of generated) if (labels.has(job.label)) throw duplicateLabel(job.label);
   }
 
   // ---------------------------------------------------------------- running
@@ -866,7 +876,9 @@ async function runBounded(
 }
 
 function duplicateLabel(label: string): ValidationError {
-  return new ValidationError("DUPLICATE_LABEL", `duplicate label: "${label}" names two jobs`, { label });
+  return new ValidationError("DUPLICATE_LABEL", `duplicate label: "${label}" names two jobs`, {
+    label,
+  });
 }
 
 function checkDuration(option: string, value: unknown, allowZero: boolean): void {

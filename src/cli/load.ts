@@ -9,9 +9,9 @@ export interface LoadedScenario {
   options: RunOptions;
 }
 
-/** Something with a `build()` giving a Scheduler: the DSL builder. */
+/** Something with a `build()` giving a Scheduler: the DSL builders (`aiorch/dsl`). */
 interface Buildable {
-  build(params?: Record<string, string>): Scheduler;
+  build(opts?: { params?: Record<string, string>; strictParams?: boolean }): Scheduler;
 }
 
 function isBuildable(x: unknown): x is Buildable {
@@ -21,7 +21,9 @@ function isBuildable(x: unknown): x is Buildable {
 /**
  * Load a scenario file: a `.scenario.ts` (or any module) whose default export is a
  * Scheduler, a builder (`build()`), or a function of the `--param` values returning one
- * of those; `export const options = { timeout, window }` sets run defaults.
+ * of those; `export const options = { timeout, window }` sets run defaults. A builder
+ * declaring `params` checks the `--param` names (`USAGE` for an unknown one) and coerces
+ * the values to the defaults' types.
  */
 export async function loadScenario({
   file,
@@ -30,6 +32,9 @@ export async function loadScenario({
   file: string;
   params?: Record<string, string>;
 }): Promise<LoadedScenario> {
+  // data scenarios (and traces) go to the codegen loader, imported only when needed
+  if (/\.(ya?ml|json)$/i.test(file))
+    return (await import("../../codegen/data.ts")).loadDataScenario({ file, params });
   const path = resolve(file);
   let mod: { default?: unknown; options?: RunOptions };
   try {
@@ -48,11 +53,20 @@ export async function loadScenario({
     );
   }
   let value = mod.default;
-  if (typeof value === "function" && !(value instanceof Scheduler))
-    value = await (value as (p: Record<string, string>) => unknown)(params);
+  // a function of the --param values consumes them itself: its builder is not strict
+  const fromFunction = typeof value === "function" && !(value instanceof Scheduler);
+  if (fromFunction) value = await (value as (p: Record<string, string>) => unknown)(params);
   let scheduler: Scheduler | undefined;
-  if (value instanceof Scheduler) scheduler = value;
-  else if (isBuildable(value)) scheduler = value.build(params);
+  if (value instanceof Scheduler) {
+    const given = Object.keys(params);
+    if (!fromFunction && given.length > 0)
+      throw new AiorchError(
+        "USAGE",
+        `${file} takes no parameters (its default export is a Scheduler), got --param ${given.join(", ")}`,
+        { file, option: "--param" },
+      );
+    scheduler = value;
+  } else if (isBuildable(value)) scheduler = value.build({ params, strictParams: !fromFunction });
   if (!scheduler)
     throw new AiorchError(
       "SCENARIO_INVALID",

@@ -3,6 +3,8 @@ import { AiorchError } from "../errors.ts";
 import { EXIT } from "./exit.ts";
 import { loadScenario } from "./load.ts";
 import { attachView, type ViewMode } from "./view.ts";
+import { basename, resolve } from "node:path";
+import { recordToFile } from "../trace/record.ts";
 
 /** Parse a non-negative integer option, naming the option when it is not one. */
 export function parseCount(option: string): (value: string) => number {
@@ -38,6 +40,7 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
     .option("--quiet", "print nothing but the debrief of a failed run")
     .option("--plain", "one line per event, even on a terminal")
     .option("--record <trace>", "write a trace of the run (JSON) to this file")
+    .option("--report <html>", "write an HTML report of the run (timeline, graph, debrief)")
     .option("--param <key=value>", "scenario parameter (repeatable)", collectParam, {})
     .action(async (file: string, opts: RunCliOptions) => {
       setCode(await runCommand(file, opts));
@@ -52,15 +55,32 @@ export interface RunCliOptions {
   quiet?: boolean;
   plain?: boolean;
   record?: string;
+  report?: string;
   param: Record<string, string>;
 }
 
 async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   const { scheduler, options } = await loadScenario({ file, params: opts.param });
-  scheduler.validate();
   if (opts.plan) {
+    scheduler.validate();
     process.stdout.write(`${scheduler.list()}\n`);
     return EXIT.ok;
+  }
+  // --record: the trace is written atomically on every end (ok, failure, timeout, signal)
+  const rec = opts.record
+    ? recordToFile({ scheduler, trace: opts.record, file: resolve(file) })
+    : undefined;
+  const overrides = {
+    ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+    ...(opts.window !== undefined ? { window: opts.window } : {}),
+  };
+  let signalName: string | undefined;
+  try {
+    scheduler.validate();
+  } catch (error) {
+    await rec?.write({ ok: false, error, ...overrides });
+    rec?.stop();
+    throw error;
   }
   const mode: ViewMode = opts.quiet
     ? "quiet"
@@ -71,24 +91,39 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    signalName ??= sig;
+    if (interrupts > 1) {
+      try {
+        rec?.writeSync({ ok: false, signal: signalName, ...overrides });
+      } finally {
+        process.exit(130);
+      }
+    }
     process.stderr.write(`aiorch: ${sig}, cancelling the run (again to quit now)\n`);
     ac.abort();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const view = attachView({ scheduler, mode });
+  // the view prints the final screen (the debrief; in quiet mode only for a failed run)
+  const view = attachView({
+    scheduler,
+    mode,
+    title: basename(file),
+    ...(opts.report !== undefined ? { report: opts.report } : {}),
+  });
   try {
-    const ok = await scheduler.run({
-      ...options,
-      ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
-      ...(opts.window !== undefined ? { window: opts.window } : {}),
-      signal: ac.signal,
-    });
+    let ok: boolean;
+    try {
+      ok = await scheduler.run({ ...options, ...overrides, signal: ac.signal });
+    } catch (error) {
+      await rec?.write({ ok: false, error, ...overrides });
+      throw error;
+    }
+    await rec?.write({ ok, ...overrides, ...(signalName ? { signal: signalName } : {}) });
     view.stop();
-    if (!ok) process.stdout.write(`${scheduler.debrief()}\n`);
     return ok ? EXIT.ok : EXIT.failed;
   } finally {
+    rec?.stop();
     view.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -1,28 +1,178 @@
-import type { Scheduler } from "../scheduler.ts";
+import { writeFileSync } from "node:fs";
+import { createLogUpdate } from "log-update";
+import pc from "picocolors";
+import { AiorchError } from "../errors.ts";
+import { createLiveState, frame, type LiveState, reduceLiveState } from "../render/live.ts";
 import { plainLine } from "../render/plain.ts";
+import { renderReport } from "../render/report.ts";
+import { buildTimeline } from "../render/timeline.ts";
+import type { Scheduler } from "../scheduler.ts";
 
 /** How the CLI shows a run: live view on a TTY, plain lines otherwise, nothing when quiet. */
 export type ViewMode = "live" | "plain" | "quiet";
 
-/** A view attached to a scheduler's events; `stop()` flushes it. */
+/** A view attached to a scheduler's events. */
 export interface AttachedView {
+  /** Detach, then print the final screen (the debrief). Idempotent. */
   stop(): void;
+  /** what the view knows of the run */
+  readonly state: LiveState;
 }
 
-/** Attach the view for `mode` to `scheduler`. */
-export function attachView({
-  scheduler,
-  mode,
-  out = process.stdout,
-}: {
+/** A stream the view writes to; `columns`/`rows`/`isTTY` as on a `tty.WriteStream`. */
+export type ViewStream = NodeJS.WritableStream & {
+  isTTY?: boolean;
+  columns?: number;
+  rows?: number;
+};
+
+/** Options of {@link attachView}. */
+export interface AttachViewOptions {
   scheduler: Scheduler;
   mode: ViewMode;
-  out?: NodeJS.WritableStream;
-}): AttachedView {
-  if (mode === "quiet") return { stop() {} };
-  const off = scheduler.on((e) => {
-    const line = plainLine(e);
-    if (line !== undefined) out.write(`${line}\n`);
+  /** @default process.stdout */
+  out?: ViewStream;
+  /** shown in the header @default the scheduler's label */
+  title?: string;
+  /** ANSI colours in live mode @default colorEnabled(out) */
+  color?: boolean;
+  /** most redraws per second in live mode @default 10 */
+  fps?: number;
+  /** write the HTML report of the run to this file when the view stops */
+  report?: string;
+  /** when to print the debrief at stop @default "failed" in quiet mode, "always" otherwise */
+  debrief?: "always" | "failed" | "never";
+}
+
+/**
+ * The mode for the usual flags: quiet wins, then `--plain`, a non-TTY stream or
+ * `TERM=dumb` give plain; else live.
+ * @example chooseViewMode({ plain: false, quiet: false }) // "live" on a terminal
+ */
+export function chooseViewMode({
+  quiet = false,
+  plain = false,
+  out = process.stdout,
+}: {
+  quiet?: boolean;
+  plain?: boolean;
+  out?: ViewStream;
+}): ViewMode {
+  if (quiet) return "quiet";
+  return plain || out.isTTY !== true || process.env.TERM === "dumb" ? "plain" : "live";
+}
+
+/** Colours unless `NO_COLOR` is set (non-empty); `FORCE_COLOR` forces them; else TTY only. */
+export function colorEnabled(out: ViewStream = process.stdout): boolean {
+  const env = process.env;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
+  return out.isTTY === true && env.TERM !== "dumb";
+}
+
+/**
+ * Show a scheduler's run: `live` redraws one line per job in place (at most `fps` times a
+ * second, through log-update); `plain` writes one timestamped line per event; `quiet`
+ * writes nothing. `stop()` replaces the live lines with the debrief. Call it before
+ * `scheduler.run()`; the redraw timer never keeps the process alive.
+ *
+ * @example
+ * ```ts
+ * const view = attachView({ scheduler, mode: chooseViewMode({ plain: opts.plain }) });
+ * try { ok = await scheduler.run(); } finally { view.stop(); }
+ * ```
+ */
+export function attachView(opts: AttachViewOptions): AttachedView {
+  const { scheduler, mode } = opts;
+  const out = opts.out ?? process.stdout;
+  const color = opts.color ?? colorEnabled(out);
+  const state = createLiveState({
+    title: opts.title ?? "",
+    tail: opts.report !== undefined ? 20 : 1,
   });
-  return { stop: off };
+  let live: ReturnType<typeof createLogUpdate> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const draw = (): void => {
+    live?.(frame(state, { rows: out.rows ?? 24, cols: out.columns ?? 80, now: Date.now(), color }));
+  };
+  if (mode === "live") {
+    live = createLogUpdate(out, { defaultWidth: 100, defaultHeight: 30 });
+    timer = setInterval(draw, Math.round(1000 / Math.max(1, opts.fps ?? 10)));
+    timer.unref();
+  }
+  // plain lines are batched: one write per turn of the event loop, not one per event
+  let pending = "";
+  let flushing: NodeJS.Immediate | undefined;
+  const flush = (): void => {
+    flushing = undefined;
+    if (pending !== "") out.write(pending);
+    pending = "";
+  };
+  const off = scheduler.on((e) => {
+    reduceLiveState(state, e);
+    if (mode === "plain") {
+      const line = plainLine(e);
+      if (line === undefined) return;
+      pending += `${line}\n`;
+      if (pending.length > 65_536) flush();
+      else flushing ??= setImmediate(flush);
+    } else if (live && e.type === "run-start" && e.scheduler === state.root) draw();
+  });
+  let stopped = false;
+  return {
+    state,
+    stop(): void {
+      if (stopped) return;
+      stopped = true;
+      off();
+      if (flushing) clearImmediate(flushing);
+      flush();
+      if (timer) clearInterval(timer);
+      if (live) {
+        live.clear();
+        live.done();
+      }
+      const reason = scheduler.endReason();
+      const when = opts.debrief ?? (mode === "quiet" ? "failed" : "always");
+      if (reason !== undefined && (when === "always" || (when === "failed" && reason !== "ok")))
+        out.write(`${paintDebrief(scheduler.debrief(), mode === "live" && color)}\n`);
+      if (opts.report !== undefined) writeReport(opts.report, state, scheduler);
+    },
+  };
+}
+
+function writeReport(file: string, state: LiveState, scheduler: Scheduler): void {
+  const model = buildTimeline({ state, debrief: scheduler.debrief() });
+  try {
+    writeFileSync(file, renderReport({ model }));
+  } catch (err) {
+    throw new AiorchError("FILE", `cannot write the report ${file}: ${(err as Error).message}`, {
+      file,
+      cause: err,
+    });
+  }
+}
+
+/** Colour the verdict line and the failure lines of a debrief. */
+const colors = pc.createColors(true);
+
+function paintDebrief(text: string, color: boolean): string {
+  if (!color) return text;
+  const pc = colors;
+  return text
+    .split("\n")
+    .map((l) =>
+      l.startsWith("----- ")
+        ? l.startsWith("----- ok ")
+          ? pc.green(pc.bold(l))
+          : pc.red(pc.bold(l))
+        : l.startsWith("critical: ")
+          ? pc.red(l)
+          : l.startsWith("non-critical: ")
+            ? pc.yellow(l)
+            : l.startsWith("=====")
+              ? pc.bold(l)
+              : l,
+    )
+    .join("\n");
 }

@@ -7,8 +7,8 @@
 // East Asian wide / fullwidth ranges and emoji pictographs: two cells each.
 const WIDE =
   /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]|[\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u;
-// combining marks, zero-width joiner and variation selectors: no cell
-const ZERO = /[\p{M}\u200B-\u200F\uFE00-\uFE0F]/u;
+// combining marks (variation selectors included), zero-width spaces and joiners: no cell
+const ZERO = /\p{M}|[\u200B-\u200F]/u;
 
 /** Cells taken by one code point. */
 function charWidth(ch: string): number {
@@ -60,7 +60,8 @@ export function fitText({
 }
 
 // CSI sequences, OSC sequences (BEL or ST terminated), other two-byte escapes
-const ESCAPES = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[@-Z\\-_]/g;
+const ESCAPES =
+  /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[@-Z\\-_]/g;
 // C0 and C1 controls, DEL
 const CONTROLS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
 
@@ -70,10 +71,15 @@ const CONTROLS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
  * control characters dropped, surrounding blanks trimmed.
  */
 export function cleanLine(line: string): string {
+  return stripControls(line).trim();
+}
+
+/** `cleanLine` without the trimming: for logs, where indentation matters. */
+export function stripControls(line: string): string {
   let s = line.includes("\u001B") ? line.replace(ESCAPES, "") : line;
   const cr = s.lastIndexOf("\r", s.length - 2);
   if (cr >= 0) s = s.slice(cr + 1);
-  return s.replace(/\t/g, "  ").replace(CONTROLS, "").trim();
+  return s.replace(/\t/g, "  ").replace(CONTROLS, "");
 }
 
 /**

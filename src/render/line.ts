@@ -88,10 +88,15 @@ export function formatOutcome(job: AbstractJob): string {
   return "[not done]";
 }
 
-/** The one-line form used by `toString()`: `⚠ ☉ ☓ Job b2 -> 200 requires {b1}`. */
+/**
+ * The one-line form used by `toString()`: `⚠ ☓ Job b2 -> 200 requires {b1}` (SPEC §3).
+ * Blank columns are dropped, and so is the "ran without exception" mark: here the result
+ * or `!! exception` that follows already says it.
+ */
 export function formatJobLine(job: AbstractJob, ascii = useAscii()): string {
+  const ok = (ascii ? ASCII : UNICODE).ok;
   const badge = badgeColumns(job, ascii)
-    .filter((c) => c.trim() !== "")
+    .filter((c) => c.trim() !== "" && c !== ok)
     .join(" ");
   const reqs = [...job.required].map((r) => r.label);
   return [

@@ -19,7 +19,7 @@ export function assignIds(root: Scheduler): Map<AbstractJob, string> {
 
 /** @internal duck test so render/ does not import the scheduler class */
 export function isScheduler(j: AbstractJob): j is Scheduler {
-  return typeof (j as Partial<Scheduler>).topologicalOrder === "function";
+  return typeof (j as { topologicalOrder?: unknown }).topologicalOrder === "function";
 }
 
 function idList(jobs: Iterable<AbstractJob>, ids: Map<AbstractJob, string>): string {

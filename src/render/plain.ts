@@ -1,40 +1,77 @@
 import { describeError } from "../errors.ts";
 import type { RunEvent } from "../events.ts";
+import { stripControls } from "./cells.ts";
+import { stateBadge, useAscii } from "./line.ts";
+
+let lastTime = Number.NaN;
+let lastClock = "";
 
 /** `HH:MM:SS.mmm` of an epoch-ms time, local time. */
 export function clock(time: number): string {
+  // events come in bursts with the same millisecond: format each one once
+  if (time === lastTime) return lastClock;
   const d = new Date(time);
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+  lastTime = time;
+  lastClock = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+  return lastClock;
 }
 
-/** One plain line per event (no escape codes), or undefined for events not worth a line. */
-export function plainLine(e: RunEvent): string | undefined {
+/** Options of {@link plainLine}. */
+export interface PlainLineOptions {
+  /** ASCII badges @default useAscii() */
+  ascii?: boolean;
+  /** how a time is printed @default clock (local `HH:MM:SS.mmm`) */
+  time?: (epochMs: number) => string;
+}
+
+/**
+ * One plain line per event for logs and CI (no escape codes, even from job output), or
+ * undefined for events not worth a line (`idle`/`scheduled` changes, clean shutdowns).
+ * Lines read `TIME BADGE WHERE WHAT`, WHERE being `group/label`:
+ *
+ * ```text
+ * 10:02:03.120 ↺ build/compile started
+ * 10:02:03.544 | build/compile [n3] gcc -O2 main.c
+ * 10:02:04.010 ★ build/test failed (466 ms): Error: 2 tests failed
+ * ```
+ */
+export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | undefined {
+  const ascii = opts.ascii ?? useAscii();
+  const t = (opts.time ?? clock)(e.time);
   const where = (path: readonly string[], label: string) => [...path, label].join("/");
   switch (e.type) {
-    case "run-start":
-      return `${clock(e.time)} run ${where(e.path, e.label)}: ${e.jobs} job(s)${e.timeout !== undefined ? `, timeout ${e.timeout} ms` : ""}${e.window ? `, window ${e.window}` : ""}`;
+    case "run-start": {
+      const extra = [
+        e.timeout !== undefined ? `timeout ${e.timeout} ms` : "",
+        e.window ? `window ${e.window}` : "",
+      ].filter((x) => x !== "");
+      return `${t} ${ascii ? "=" : "▶"} run ${where(e.path, e.label)}: ${e.jobs} job(s)${extra.length ? `, ${extra.join(", ")}` : ""}`;
+    }
     case "job-state": {
       if (e.state === "idle" || e.state === "scheduled") return undefined;
+      const dur =
+        e.state === "running" ? "" : ` (${Math.max(0, e.job.endedAt - e.job.startedAt)} ms)`;
+      const failed = e.state === "done" && e.error !== undefined;
+      const badge = failed ? (ascii ? "!" : "★") : stateBadge(e.state, ascii);
       const what =
         e.state === "running"
           ? "started"
           : e.state === "cancelled"
-            ? "cancelled"
-            : e.error !== undefined
-              ? `failed: ${describeError(e.error)}`
-              : "done";
-      const dur = e.state === "running" ? "" : ` (${e.job.endedAt - e.job.startedAt} ms)`;
-      return `${clock(e.time)} ${where(e.path, e.label)} ${what}${dur}`;
+            ? `cancelled${dur}${e.error !== undefined ? `: ${describeError(e.error).replace(/^cancelled: /, "")}` : ""}`
+            : failed
+              ? `failed${dur}${e.job.critical ? " CRITICAL" : ""}: ${describeError(e.error)}`
+              : `done${dur}`;
+      return `${t} ${badge} ${where(e.path, e.label)} ${what}`;
     }
     case "job-output":
-      return `${clock(e.time)} ${where(e.path, e.label)}${e.host ? ` [${e.host}]` : ""}${e.stream === "stderr" ? " !" : " |"} ${e.line}`;
+      return `${t} ${e.stream === "stderr" ? "!" : "|"} ${where(e.path, e.label)}${e.host ? ` [${e.host}]` : ""} ${stripControls(e.line)}`;
     case "run-end":
-      return `${clock(e.time)} end ${where(e.path, e.label)}: ${e.ok ? "ok" : e.reason} after ${e.elapsed} ms`;
+      return `${t} ${ascii ? "=" : "■"} end ${where(e.path, e.label)}: ${e.ok ? "ok" : e.reason} after ${e.elapsed} ms`;
     case "shutdown":
       return e.problems.length
         ? e.problems
-            .map((p) => `${clock(e.time)} shutdown problem: ${p.label}: ${describeError(p.error)}`)
+            .map((p) => `${t} ! shutdown problem: ${p.label}: ${describeError(p.error)}`)
             .join("\n")
         : undefined;
   }

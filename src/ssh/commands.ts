@@ -84,30 +84,54 @@ function isOptions(x: unknown): x is CommandOptions {
 }
 
 function checkArg(a: unknown, what: string): Arg {
-  if (typeof a === "string" || typeof a === "function" || (typeof a === "number" && Number.isFinite(a)))
+  if (
+    typeof a === "string" ||
+    typeof a === "function" ||
+    (typeof a === "number" && Number.isFinite(a))
+  )
     return a as Arg;
-  throw new AiorchError("INVALID_ARGUMENT", `${what}: arguments must be strings, numbers or functions, got ${typeof a}`);
+  throw new AiorchError(
+    "INVALID_ARGUMENT",
+    `${what}: arguments must be strings, numbers or functions, got ${typeof a}`,
+  );
 }
 
 function checkOptions<T extends BaseCommandOptions>(o: T | undefined, what: string): T {
   const opts = { ...(o ?? ({} as T)) };
   const c = opts as CommandOptions;
   if (opts.timeout !== undefined && !(typeof opts.timeout === "number" && opts.timeout > 0))
-    throw new AiorchError("INVALID_ARGUMENT", `${what}: timeout must be a positive number of ms, got ${String(opts.timeout)}`, {
-      option: "timeout",
-    });
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      `${what}: timeout must be a positive number of ms, got ${String(opts.timeout)}`,
+      {
+        option: "timeout",
+      },
+    );
   for (const e of c.allowedExits ?? [])
-    if (!(typeof e === "number" && Number.isInteger(e)) && !(typeof e === "string" && /^(SIG)?[A-Z0-9]+$/.test(e)))
-      throw new AiorchError("INVALID_ARGUMENT", `${what}: allowedExits takes codes and signal names, got ${JSON.stringify(e)}`, {
-        option: "allowedExits",
-      });
+    if (
+      !(typeof e === "number" && Number.isInteger(e)) &&
+      !(typeof e === "string" && /^(SIG)?[A-Z0-9]+$/.test(e))
+    )
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `${what}: allowedExits takes codes and signal names, got ${JSON.stringify(e)}`,
+        {
+          option: "allowedExits",
+        },
+      );
   for (const k of Object.keys(c.env ?? {}))
     if (!isEnvName(k))
-      throw new AiorchError("INVALID_ARGUMENT", `${what}: env name ${JSON.stringify(k)} is not a shell variable name`, {
-        option: "env",
-      });
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `${what}: env name ${JSON.stringify(k)} is not a shell variable name`,
+        {
+          option: "env",
+        },
+      );
   if (c.capture !== undefined && (typeof c.capture !== "string" || c.capture === ""))
-    throw new AiorchError("INVALID_ARGUMENT", `${what}: capture must be a variable name`, { option: "capture" });
+    throw new AiorchError("INVALID_ARGUMENT", `${what}: capture must be a variable name`, {
+      option: "capture",
+    });
   return opts;
 }
 
@@ -135,9 +159,15 @@ export function run(command: Arg, ...rest: [...Arg[], CommandOptions] | Arg[]): 
  * `args`, and remove the files afterwards.
  * @example runScript("./setup.sh", ["--fast"], { includes: ["./lib.sh"] })
  */
-export function runScript(path: string, args: readonly Arg[] = [], options?: ScriptOptions): ScriptCommand {
+export function runScript(
+  path: string,
+  args: readonly Arg[] = [],
+  options?: ScriptOptions,
+): ScriptCommand {
   if (typeof path !== "string" || path === "")
-    throw new AiorchError("INVALID_ARGUMENT", "runScript: path must be a non-empty string", { option: "path" });
+    throw new AiorchError("INVALID_ARGUMENT", "runScript: path must be a non-empty string", {
+      option: "path",
+    });
   return Object.freeze({
     type: "runScript",
     path,
@@ -150,9 +180,15 @@ export function runScript(path: string, args: readonly Arg[] = [], options?: Scr
  * Run a script given as text (written to a private remote file, removed afterwards).
  * @example runString("#!/bin/sh\necho $1", ["hi"])
  */
-export function runString(body: string, args: readonly Arg[] = [], options?: StringScriptOptions): StringCommand {
+export function runString(
+  body: string,
+  args: readonly Arg[] = [],
+  options?: StringScriptOptions,
+): StringCommand {
   if (typeof body !== "string")
-    throw new AiorchError("INVALID_ARGUMENT", "runString: body must be a string", { option: "body" });
+    throw new AiorchError("INVALID_ARGUMENT", "runString: body must be a string", {
+      option: "body",
+    });
   return Object.freeze({
     type: "runString",
     body,
@@ -165,22 +201,46 @@ export function runString(body: string, args: readonly Arg[] = [], options?: Str
  * Upload files or directories (`dir/` copies the contents, `dir` the directory itself).
  * @example push(["conf/"], "/etc/app/")
  */
-export function push(locals: string | readonly string[], remote: string, options?: BaseCommandOptions): PushCommand {
+export function push(
+  locals: string | readonly string[],
+  remote: string,
+  options?: BaseCommandOptions,
+): PushCommand {
   const list = typeof locals === "string" ? [locals] : [...locals];
   if (list.length === 0 || typeof remote !== "string" || remote === "")
-    throw new AiorchError("INVALID_ARGUMENT", "push: give at least one local path and a remote path");
-  return Object.freeze({ type: "push", locals: list, remote, options: checkOptions(options, "push") });
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      "push: give at least one local path and a remote path",
+    );
+  return Object.freeze({
+    type: "push",
+    locals: list,
+    remote,
+    options: checkOptions(options, "push"),
+  });
 }
 
 /**
  * Download files or directories.
  * @example pull(["/var/log/app.log"], "logs/")
  */
-export function pull(remotes: string | readonly string[], local: string, options?: BaseCommandOptions): PullCommand {
+export function pull(
+  remotes: string | readonly string[],
+  local: string,
+  options?: BaseCommandOptions,
+): PullCommand {
   const list = typeof remotes === "string" ? [remotes] : [...remotes];
   if (list.length === 0 || typeof local !== "string" || local === "")
-    throw new AiorchError("INVALID_ARGUMENT", "pull: give at least one remote path and a local path");
-  return Object.freeze({ type: "pull", remotes: list, local, options: checkOptions(options, "pull") });
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      "pull: give at least one remote path and a local path",
+    );
+  return Object.freeze({
+    type: "pull",
+    remotes: list,
+    local,
+    options: checkOptions(options, "pull"),
+  });
 }
 
 /** Render an argument: deferred ones are called with `vars` (or shown as `{…}` without). */
@@ -191,18 +251,28 @@ export function renderArg(a: Arg, vars: Vars | undefined): string {
 
 /** The shell command line of `argv`: first word as is, the rest quoted. */
 export function commandLine(argv: readonly Arg[], vars?: Vars): string {
-  return argv.map((a, i) => (i === 0 ? renderArg(a, vars) : quoteArg(renderArg(a, vars)))).join(" ");
+  return argv.map((a, i) => (i === 0 ? renderArg(a, vars) : quotedArg(a, vars))).join(" ");
+}
+
+/** A quoted argument; an unrendered deferred one shows as `{…}`. */
+function quotedArg(a: Arg, vars: Vars | undefined): string {
+  return typeof a === "function" && !vars ? "{…}" : quoteArg(renderArg(a, vars));
 }
 
 function firstCodeLine(body: string): string {
-  const line = body.split("\n").map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#")) ?? "";
+  const line =
+    body
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l !== "" && !l.startsWith("#")) ?? "";
   return line.length > 30 ? `${line.slice(0, 29)}…` : line;
 }
 
 /** A readable label for listings (`vars` renders deferred arguments when known). */
 export function commandLabel(c: Command, vars?: Vars): string {
   if (c.options.label !== undefined) return c.options.label;
-  const args = (xs: readonly Arg[]) => (xs.length ? ` ${xs.map((a) => quoteArg(renderArg(a, vars))).join(" ")}` : "");
+  const args = (xs: readonly Arg[]) =>
+    xs.length ? ` ${xs.map((a) => quotedArg(a, vars)).join(" ")}` : "";
   switch (c.type) {
     case "run":
       return commandLine(c.argv, vars);
@@ -221,12 +291,18 @@ function describeArg(a: Arg): unknown {
   return typeof a === "function" ? { deferred: a.toString() } : a;
 }
 
-function describeOptions(o: CommandOptions & ScriptOptions & StringScriptOptions): Record<string, unknown> {
+function describeOptions(
+  o: CommandOptions & ScriptOptions & StringScriptOptions,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined) continue;
     out[k] =
-      k === "env" ? Object.fromEntries(Object.entries(v as Record<string, Arg>).map(([n, x]) => [n, describeArg(x)])) : v;
+      k === "env"
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, Arg>).map(([n, x]) => [n, describeArg(x)]),
+          )
+        : v;
   }
   return out;
 }

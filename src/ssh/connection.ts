@@ -1,29 +1,14 @@
 /**
- * One SSH connection (an ssh2 Client) and what runs over it: exec channels queued under
- * the server's session limit, one lazily opened SFTP session, and forwarded TCP streams
- * for gateway hops. Completion comes from protocol events (exit-status, close), never polling.
+ * One open SSH connection (an ssh2 Client) and what runs over it: exec channels queued under
+ * the server's session limit, a shared SFTP session, and forwarded TCP streams for gateway
+ * hops. Completion comes from protocol events (exit-status, close), never polling.
+ * Opening a connection (TCP, host key, auth) lives in handshake.ts.
  */
-import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type AnyAuthMethod, Client, type ClientChannel, type SFTPWrapper } from "ssh2";
+import type { Client, ClientChannel, NegotiatedAlgorithms, SFTPWrapper } from "ssh2";
 import { AiorchError } from "../errors.ts";
-import {
-  type ConnectFailure,
-  SshAuthError,
-  SshChannelError,
-  SshConnectError,
-  SshDnsError,
-  SshHostKeyError,
-} from "./errors.ts";
-import {
-  algorithmsForKeyTypes,
-  appendKnownHost,
-  checkHostKey,
-  fingerprint,
-  knownKeyTypes,
-  readKnownHosts,
-} from "./knownhosts.ts";
-import { abortReason, handshakes, Semaphore } from "./limits.ts";
+import { SshChannelError, SshConnectError } from "./errors.ts";
+import { abortReason, Semaphore } from "./limits.ts";
 
 /** Host key policy: verify against known_hosts, record unknown keys, or no check at all. */
 export type HostKeyPolicy = "verify" | "accept-new" | "off";
@@ -36,19 +21,6 @@ export interface Endpoint {
 }
 
 /** Options of {@link openConnection}. */
-export interface OpenConnectionOptions extends Endpoint {
-  /** auth methods, loaded lazily by the node */
-  auth: () => Promise<AnyAuthMethod[]>;
-  hostKeys: HostKeyPolicy;
-  knownHosts: string;
-  /** ms for TCP connect + handshake + authentication */
-  connectTimeout: number;
-  /** session channels at once (OpenSSH `MaxSessions`) */
-  maxSessions: number;
-  /** a stream to run SSH over (gateway hop); else a TCP socket is opened */
-  openStream?: () => Promise<Duplex>;
-  signal?: AbortSignal | undefined;
-}
 
 /** How a remote command ended. */
 export interface ExecStatus {
@@ -75,194 +47,9 @@ export function endpointName(e: Endpoint): string {
   return `${e.user}@${e.host}${e.port === 22 ? "" : `:${e.port}`}`;
 }
 
-function facts(e: Endpoint) {
+/** @internal error facts of an endpoint */
+export function facts(e: Endpoint) {
   return { host: e.host, user: e.user, port: e.port };
-}
-
-/** Map a socket error code to why the connection failed. */
-function connectFailure(code: string | undefined): ConnectFailure {
-  switch (code) {
-    case "ECONNREFUSED":
-      return "refused";
-    case "ETIMEDOUT":
-      return "timeout";
-    case "ECONNRESET":
-    case "EPIPE":
-      return "reset";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-    case "EADDRNOTAVAIL":
-      return "unreachable";
-    default:
-      return "other";
-  }
-}
-
-/** Open a TCP socket with TCP_NODELAY set BEFORE the SSH handshake. */
-function openSocket(e: Endpoint, signal: AbortSignal): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = new Socket();
-    sock.setNoDelay(true);
-    const onAbort = () => {
-      sock.destroy();
-      reject(abortReason(signal));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    sock.once("connect", () => {
-      signal.removeEventListener("abort", onAbort);
-      sock.removeAllListeners("error");
-      resolve(sock);
-    });
-    sock.once("error", (err: NodeJS.ErrnoException) => {
-      signal.removeEventListener("abort", onAbort);
-      sock.destroy();
-      const where = endpointName(e);
-      if (err.code === "ENOTFOUND" || err.code === "EAI_AGAIN" || err.syscall === "getaddrinfo")
-        reject(new SshDnsError(`cannot resolve host ${e.host} (${err.code}) for ${where}`, { ...facts(e), cause: err }));
-      else {
-        const reason = connectFailure(err.code);
-        reject(
-          new SshConnectError(`cannot connect to ${where}: ${reasonText(reason, err.code)}`, {
-            ...facts(e),
-            reason,
-            cause: err,
-          }),
-        );
-      }
-    });
-    sock.connect({ host: e.host, port: e.port });
-  });
-}
-
-function reasonText(reason: ConnectFailure, code?: string): string {
-  return reason === "other" ? (code ?? "error") : `connection ${reason}${code ? ` (${code})` : ""}`;
-}
-
-/**
- * Connect, verify the host key and authenticate. Rejects with a named error:
- * {@link SshDnsError}, {@link SshConnectError} (refused, timeout…), {@link SshHostKeyError},
- * {@link SshAuthError}. Bounded by `connectTimeout` and the process-wide handshake limit.
- */
-export async function openConnection(opts: OpenConnectionOptions): Promise<SshConnection> {
-  const where = endpointName(opts);
-  const release = await handshakes.acquire(opts.signal);
-  const guard = new AbortController();
-  const timer = setTimeout(
-    () =>
-      guard.abort(
-        new SshConnectError(`cannot connect to ${where}: timed out after ${opts.connectTimeout} ms`, {
-          ...facts(opts),
-          reason: "timeout",
-          timeoutMs: opts.connectTimeout,
-        }),
-      ),
-    opts.connectTimeout,
-  );
-  const onOuterAbort = () => guard.abort(abortReason(opts.signal as AbortSignal));
-  opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
-  try {
-    const [auth, entries] = await Promise.all([
-      opts.auth(),
-      opts.hostKeys === "off" ? Promise.resolve([]) : readKnownHosts(opts.knownHosts),
-    ]);
-    const sock = opts.openStream ? await raceAbort(opts.openStream(), guard.signal) : await openSocket(opts, guard.signal);
-    const client = new Client();
-    let hostKeyError: SshHostKeyError | undefined;
-    const preferred = algorithmsForKeyTypes(knownKeyTypes(entries, opts.host, opts.port));
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        client.destroy();
-        sock.destroy();
-        reject(abortReason(guard.signal));
-      };
-      guard.signal.addEventListener("abort", onAbort, { once: true });
-      const settle = (err?: Error) => {
-        guard.signal.removeEventListener("abort", onAbort);
-        client.removeListener("ready", onReady);
-        client.removeListener("error", onError);
-        client.removeListener("close", onClose);
-        if (err) {
-          client.destroy();
-          reject(err);
-        } else resolve();
-      };
-      const onReady = () => settle();
-      const onError = (err: Error & { level?: string; code?: string }) => {
-        if (hostKeyError) return settle(hostKeyError);
-        if (err.level === "client-authentication")
-          return settle(
-            new SshAuthError(`authentication failed for ${where}: no key was accepted (${auth.length} tried)`, {
-              ...facts(opts),
-              cause: err,
-            }),
-          );
-        const reason = err.level === "client-timeout" ? "timeout" : connectFailure(err.code);
-        settle(
-          new SshConnectError(`cannot connect to ${where}: ${err.message}`, { ...facts(opts), reason, cause: err }),
-        );
-      };
-      const onClose = () =>
-        settle(
-          hostKeyError ??
-            new SshConnectError(`cannot connect to ${where}: connection closed during the handshake`, {
-              ...facts(opts),
-              reason: "closed",
-            }),
-        );
-      client.once("ready", onReady).on("error", onError).once("close", onClose);
-      client.connect({
-        sock: sock as Socket,
-        username: opts.user,
-        authHandler: auth,
-        readyTimeout: 0,
-        ...(preferred.length > 0 ? { algorithms: { serverHostKey: { prepend: preferred, append: [], remove: [] } } } : {}),
-        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          if (opts.hostKeys === "off") return verify(true);
-          const check = checkHostKey(entries, opts.host, opts.port, key);
-          if (check.status === "ok") return verify(true);
-          if (check.status === "unknown" && opts.hostKeys === "accept-new") {
-            appendKnownHost(opts.knownHosts, opts.host, opts.port, key).then(
-              () => verify(true),
-              () => verify(true),
-            );
-            return;
-          }
-          const fp = fingerprint(key);
-          const text =
-            check.status === "changed"
-              ? `host key for ${where} CHANGED: server offers ${fp}, ${opts.knownHosts} has ${check.expected}`
-              : check.status === "revoked"
-                ? `host key ${fp} of ${where} is revoked in ${opts.knownHosts}`
-                : `host key ${fp} of ${where} is not in ${opts.knownHosts} (use hostKeys "accept-new" to record it)`;
-          hostKeyError = new SshHostKeyError(text, { ...facts(opts), reason: check.status, fingerprint: fp });
-          verify(false);
-        },
-      } as Parameters<Client["connect"]>[0]);
-    });
-    return new SshConnection(client, opts, opts.maxSessions);
-  } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", onOuterAbort);
-    release();
-  }
-}
-
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** An open, authenticated connection. */
@@ -271,13 +58,23 @@ export class SshConnection {
   readonly endpoint: Endpoint;
   private readonly sessions: Semaphore;
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  private sftpRelease: (() => void) | undefined;
+  private sftpUsers = 0;
   private homeDir: Promise<string> | undefined;
   private closedFlag = false;
   private lastError: Error | undefined;
   private readonly closeWaiters = new Set<() => void>();
+  /** algorithms negotiated at the handshake (kex, host key, ciphers) */
+  readonly algorithms: NegotiatedAlgorithms | undefined;
 
-  constructor(client: Client, endpoint: Endpoint, maxSessions: number) {
+  constructor(
+    client: Client,
+    endpoint: Endpoint,
+    maxSessions: number,
+    algorithms?: NegotiatedAlgorithms,
+  ) {
     this.client = client;
+    this.algorithms = algorithms;
     this.endpoint = { host: endpoint.host, port: endpoint.port, user: endpoint.user };
     this.sessions = new Semaphore(maxSessions);
     client.on("error", (err: Error) => {
@@ -309,45 +106,52 @@ export class SshConnection {
 
   /** Run a command on a new session channel (queued under the session limit). */
   async exec(opts: ExecOptions): Promise<ExecStatus> {
-    const release = await this.sessions.acquire(opts.signal);
-    try {
-      const channel = await this.openSession(opts.command, opts.signal);
-      return await this.follow(channel, opts);
-    } finally {
-      release();
+    const { command, signal } = opts;
+    for (;;) {
+      const release = await this.sessions.acquire(signal);
+      let running: { done: Promise<ExecStatus> };
+      try {
+        if (this.closedFlag) throw this.lost(`"${command}"`);
+        if (signal?.aborted) throw abortReason(signal);
+        running = await this.openSession(opts);
+      } catch (err) {
+        const open = this.sessions.inUse - 1;
+        release();
+        if (!this.closedFlag && open > 0 && /open failed|prohibited/i.test(String(err))) {
+          // the server allows fewer sessions than we thought (its MaxSessions): shrink, queue again
+          this.sessions.setLimit(Math.min(this.sessions.limit, open));
+          continue;
+        }
+        if (err instanceof AiorchError || this.closedFlag || signal?.aborted)
+          throw this.closedFlag ? this.lost(`"${command}"`) : err;
+        throw new SshChannelError(
+          `cannot open a channel on ${this.name} for "${command}": ${String(err)}`,
+          {
+            ...facts(this.endpoint),
+            command,
+            cause: err,
+          },
+        );
+      }
+      try {
+        return await running.done;
+      } finally {
+        release();
+      }
     }
   }
 
-  /** Open an exec channel; when the server refuses more sessions, lower the limit and wait. */
-  private async openSession(command: string, signal: AbortSignal | undefined): Promise<ClientChannel> {
-    for (;;) {
-      if (this.closedFlag) throw this.lost(`"${command}"`);
-      if (signal?.aborted) throw abortReason(signal);
+  /** Open an exec channel; listeners go on synchronously (data, exit-status and close may come in one chunk). */
+  private openSession(opts: ExecOptions): Promise<{ done: Promise<ExecStatus> }> {
+    return new Promise((resolve, reject) => {
       try {
-        return await new Promise<ClientChannel>((resolve, reject) => {
-          try {
-            this.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
-          } catch (err) {
-            reject(err);
-          }
-        });
+        this.client.exec(opts.command, (err, ch) =>
+          err ? reject(err) : resolve({ done: this.follow(ch, opts) }),
+        );
       } catch (err) {
-        const busy = this.sessions.inUse - 1;
-        if (!this.closedFlag && busy > 0 && /open failed|prohibited/i.test(String(err))) {
-          // the server allows fewer sessions than we thought: shrink and wait for a free one
-          this.sessions.setLimit(busy);
-          const release = await this.sessions.acquire(signal);
-          release();
-          continue;
-        }
-        if (this.closedFlag) throw this.lost(`"${command}"`);
-        throw new SshChannelError(`cannot open a channel on ${this.name} for "${command}": ${String(err)}`, {
-          ...facts(this.endpoint),
-          command,
-          cause: err,
-        });
+        reject(err);
       }
-    }
+    });
   }
 
   private follow(channel: ClientChannel, opts: ExecOptions): Promise<ExecStatus> {
@@ -375,51 +179,95 @@ export class SshConnection {
         }
       };
       closer?.addEventListener("abort", onClose, { once: true });
-      channel.on("close", () => {
+      channel.on("close", (code?: number | null, sig?: string) => {
         closer?.removeEventListener("abort", onClose);
+        if (!status && (typeof code === "number" || typeof sig === "string"))
+          status = {
+            exitCode: typeof code === "number" ? code : null,
+            signal: sig ? sig.replace(/^SIG/, "") : null,
+          };
         if (status) resolve(status);
         else if (this.closedFlag || this.lastError) reject(this.lost(`"${opts.command}"`));
         else
           reject(
-            new SshChannelError(`channel for "${opts.command}" on ${this.name} closed without an exit status`, {
-              ...facts(this.endpoint),
-              command: opts.command,
-            }),
+            new SshChannelError(
+              `channel for "${opts.command}" on ${this.name} closed without an exit status`,
+              {
+                ...facts(this.endpoint),
+                command: opts.command,
+              },
+            ),
           );
       });
     });
   }
 
-  /** The connection's SFTP session, opened on first use (it holds one session slot). */
-  sftp(): Promise<SFTPWrapper> {
+  /**
+   * Run `fn` with the connection's SFTP session. The session is shared by concurrent users,
+   * holds one session slot while anyone uses it, and is closed (slot released) when the last
+   * user is done, so commands never starve behind an idle SFTP session.
+   */
+  async withSftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    this.sftpUsers++;
+    try {
+      return await fn(await this.openSftp());
+    } finally {
+      if (--this.sftpUsers === 0) this.closeSftp();
+    }
+  }
+
+  private openSftp(): Promise<SFTPWrapper> {
     if (!this.sftpSession) {
-      this.sftpSession = (async () => {
-        await this.sessions.acquire();
+      const session = (async () => {
+        const release = await this.sessions.acquire();
+        this.sftpRelease = release;
         if (this.closedFlag) throw this.lost("SFTP start");
         return await new Promise<SFTPWrapper>((resolve, reject) => {
-          this.client.sftp((err, sftp) => {
-            if (err)
-              reject(
-                new SshChannelError(`cannot start SFTP on ${this.name}: ${err.message}`, {
-                  ...facts(this.endpoint),
-                  cause: err,
-                }),
-              );
-            else resolve(sftp);
-          });
+          try {
+            this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
+          } catch (err) {
+            reject(err);
+          }
         });
-      })();
-      this.sftpSession.catch(() => {
-        this.sftpSession = undefined;
+      })().catch((err: unknown) => {
+        if (this.sftpSession === session) this.closeSftp();
+        throw err instanceof AiorchError
+          ? err
+          : new SshChannelError(`cannot start SFTP on ${this.name}: ${(err as Error).message}`, {
+              ...facts(this.endpoint),
+              cause: err,
+            });
       });
+      this.sftpSession = session;
     }
     return this.sftpSession;
+  }
+
+  private closeSftp(): void {
+    const session = this.sftpSession;
+    const release = this.sftpRelease;
+    this.sftpSession = undefined;
+    this.sftpRelease = undefined;
+    if (!session) {
+      release?.();
+      return;
+    }
+    // free the slot once the server confirmed the close, or it may refuse the next session
+    session.then(
+      (sftp) => {
+        if (this.closedFlag) return release?.();
+        sftp.once("close", () => release?.());
+        this.closeWaiters.add(() => release?.());
+        sftp.end();
+      },
+      () => release?.(),
+    );
   }
 
   /** Absolute path of the remote home directory (SFTP's start directory). */
   home(): Promise<string> {
     if (!this.homeDir) {
-      this.homeDir = this.sftp().then(
+      this.homeDir = this.withSftp(
         (sftp) =>
           new Promise<string>((resolve, reject) =>
             sftp.realpath(".", (err, p) => (err ? reject(err) : resolve(p))),
@@ -440,11 +288,14 @@ export class SshConnection {
         this.client.forwardOut("127.0.0.1", 0, to.host, to.port, (err, stream) => {
           if (err)
             reject(
-              new SshConnectError(`cannot reach ${endpointName(to)} through ${this.name}: ${err.message}`, {
-                ...facts(to),
-                reason: /refused|prohibited|failed/i.test(err.message) ? "refused" : "other",
-                cause: err,
-              }),
+              new SshConnectError(
+                `cannot reach ${endpointName(to)} through ${this.name}: ${err.message}`,
+                {
+                  ...facts(to),
+                  reason: /refused|prohibited|failed/i.test(err.message) ? "refused" : "other",
+                  cause: err,
+                },
+              ),
             );
           else resolve(stream);
         });
@@ -479,5 +330,8 @@ export class SshConnection {
 export function asAiorchError(err: unknown, e: Endpoint, what: string): AiorchError {
   if (err instanceof AiorchError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new SshChannelError(`${what} on ${endpointName(e)} failed: ${message}`, { ...facts(e), cause: err });
+  return new SshChannelError(`${what} on ${endpointName(e)} failed: ${message}`, {
+    ...facts(e),
+    cause: err,
+  });
 }

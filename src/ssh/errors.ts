@@ -59,8 +59,12 @@ export class SshChannelError extends AiorchError {
 
 /** A command exited with a code or signal not in `allowedExits` (code `COMMAND_FAILED`). */
 export class CommandFailedError extends AiorchError {
-  constructor(message: string, facts: AiorchErrorFacts) {
-    super("COMMAND_FAILED", message, facts);
+  /** last line the command wrote on stderr, also appended to the message ("" when none) */
+  readonly stderrTail: string;
+  constructor(message: string, facts: AiorchErrorFacts & { stderrTail?: string }) {
+    const { stderrTail, ...rest } = facts;
+    super("COMMAND_FAILED", message, rest);
+    this.stderrTail = stderrTail ?? "";
   }
 }
 

@@ -5,9 +5,17 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { AiorchError } from "../errors.ts";
+import type { AiorchError } from "../errors.ts";
 import { emitOutput, type JobContext } from "../job.ts";
-import { type Command, type CommandOptions, commandLine, commandLabel, type ExitSpec, renderArg, type Vars } from "./commands.ts";
+import {
+  type Command,
+  type CommandOptions,
+  commandLine,
+  commandLabel,
+  type ExitSpec,
+  renderArg,
+  type Vars,
+} from "./commands.ts";
 import type { ExecStatus } from "./connection.ts";
 import { CommandFailedError, CommandTimeoutError, SshFileError } from "./errors.ts";
 import { ByteCollector, LineSplitter, TailBuffer } from "./lines.ts";
@@ -49,30 +57,42 @@ export interface ExecContext {
 const GRACE_MS = 1000;
 
 /** True when `status` is 0 or listed in `allowed` (codes, `TERM`, `SIGTERM`). */
-export function isAllowedExit(status: ExecStatus, allowed: readonly ExitSpec[] | undefined): boolean {
+export function isAllowedExit(
+  status: ExecStatus,
+  allowed: readonly ExitSpec[] | undefined,
+): boolean {
   if (status.signal === null && status.exitCode === 0) return true;
   for (const a of allowed ?? []) {
     if (typeof a === "number" && status.signal === null && status.exitCode === a) return true;
-    if (typeof a === "string" && status.signal !== null && a.replace(/^SIG/, "") === status.signal) return true;
+    if (typeof a === "string" && status.signal !== null && a.replace(/^SIG/, "") === status.signal)
+      return true;
   }
   return false;
 }
 
 /** `exited 100` / `was killed by signal TERM` */
 export function describeExit(status: ExecStatus): string {
-  return status.signal !== null ? `was killed by signal ${status.signal}` : `exited ${status.exitCode ?? "?"}`;
+  return status.signal !== null
+    ? `was killed by signal ${status.signal}`
+    : `exited ${status.exitCode ?? "?"}`;
 }
 
 function prefix(opts: CommandOptions, vars: Vars): string {
   let p = "";
   if (opts.cwd !== undefined) p += `cd ${quoteArg(opts.cwd)} || exit 1; `;
   const env = Object.entries(opts.env ?? {});
-  if (env.length) p += `export ${env.map(([k, v]) => `${k}=${quoteArg(renderArg(v, vars))}`).join(" ")}; `;
+  if (env.length)
+    p += `export ${env.map(([k, v]) => `${k}=${quoteArg(renderArg(v, vars))}`).join(" ")}; `;
   return p;
 }
 
 /** Run a shell command line on the node with the command's options. */
-async function runLine(x: ExecContext, line: string, label: string, opts: CommandOptions): Promise<CommandOutcomeBase> {
+async function runLine(
+  x: ExecContext,
+  line: string,
+  label: string,
+  opts: CommandOptions,
+): Promise<CommandOutcomeBase> {
   const { node, ctx } = x;
   const started = Date.now();
   const host = node.shortName;
@@ -83,8 +103,11 @@ async function runLine(x: ExecContext, line: string, label: string, opts: Comman
   const stop = new AbortController();
   let timedOut = false;
   let kill: ((sig: string) => void) | undefined;
-  const escalate = () => {
-    kill?.("TERM");
+  // one controller per command (AbortSignal.any is slow on Node 20): before the channel
+  // opens, stopping aborts the wait; once running, TERM, then KILL and close after a grace
+  const escalate = (reason: unknown) => {
+    if (!kill) return stop.abort(reason);
+    kill("TERM");
     setTimeout(() => {
       kill?.("KILL");
       stop.abort(new Error("stopped"));
@@ -93,16 +116,16 @@ async function runLine(x: ExecContext, line: string, label: string, opts: Comman
   const timer = opts.timeout
     ? setTimeout(() => {
         timedOut = true;
-        escalate();
+        escalate(new Error("timeout"));
       }, opts.timeout)
     : undefined;
-  const onAbort = () => escalate();
+  const onAbort = () => escalate(x.signal.reason);
   x.signal.addEventListener("abort", onAbort, { once: true });
   try {
     const status = await node.exec({
       command: prefix(opts, ctx.vars) + line,
       ctx,
-      signal: AbortSignal.any([x.signal, stop.signal]),
+      signal: stop.signal,
       closeSignal: stop.signal,
       onStart: (k) => {
         kill = k;
@@ -119,39 +142,57 @@ async function runLine(x: ExecContext, line: string, label: string, opts: Comman
     out.end();
     err.end();
     const durationMs = Date.now() - started;
-    const result: CommandOutcomeBase = { exitCode: status.exitCode, signal: status.signal, durationMs, ok: true };
+    const result: CommandOutcomeBase = {
+      exitCode: status.exitCode,
+      signal: status.signal,
+      durationMs,
+      ok: true,
+    };
     if (captured && opts.capture !== undefined) {
       let bytes = captured.bytes();
-      if (bytes.length > 0 && bytes[bytes.length - 1] === 10) bytes = bytes.subarray(0, bytes.length - 1);
+      if (bytes.length > 0 && bytes[bytes.length - 1] === 10)
+        bytes = bytes.subarray(0, bytes.length - 1);
       result.stdoutBytes = bytes;
       result.stdout = bytes.toString("utf8");
     }
-    const facts = { host: node.host, user: node.user, command: label, exitCode: status.exitCode, signal: status.signal };
+    const facts = {
+      host: node.host,
+      user: node.user,
+      command: label,
+      exitCode: status.exitCode,
+      signal: status.signal,
+    };
     if (timedOut) {
       result.ok = false;
-      result.error = new CommandTimeoutError(`"${label}" timed out after ${opts.timeout} ms on ${node.name}`, {
-        ...facts,
-        timeoutMs: opts.timeout as number,
-      });
+      result.error = new CommandTimeoutError(
+        `"${label}" timed out after ${opts.timeout} ms on ${node.name}`,
+        {
+          ...facts,
+          timeoutMs: opts.timeout as number,
+        },
+      );
     } else if (!isAllowedExit(status, opts.allowedExits)) {
       const last = tail.lastLine();
       result.ok = false;
       result.error = new CommandFailedError(
         `"${label}" ${describeExit(status)} on ${node.name}${last ? ` (stderr: ${last.slice(0, 200)})` : ""}`,
-        facts,
+        { ...facts, stderrTail: last },
       );
     }
     if (opts.capture !== undefined) ctx.vars[opts.capture] = result.stdout ?? "";
     return result;
   } catch (e) {
     if (timedOut)
-      throw new CommandTimeoutError(`"${label}" timed out after ${opts.timeout} ms on ${node.name}`, {
-        host: node.host,
-        user: node.user,
-        command: label,
-        timeoutMs: opts.timeout as number,
-        cause: e,
-      });
+      throw new CommandTimeoutError(
+        `"${label}" timed out after ${opts.timeout} ms on ${node.name}`,
+        {
+          host: node.host,
+          user: node.user,
+          command: label,
+          timeoutMs: opts.timeout as number,
+          cause: e,
+        },
+      );
     throw e;
   } finally {
     clearTimeout(timer);
@@ -165,12 +206,15 @@ async function readLocal(path: string, node: CommandNode, what: string): Promise
   try {
     return await readFile(path);
   } catch (e) {
-    throw new SshFileError(`${what} ${path} not found (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
-      host: node.host,
-      user: node.user,
-      file: path,
-      cause: e,
-    });
+    throw new SshFileError(
+      `${what} ${path} not found (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      {
+        host: node.host,
+        user: node.user,
+        file: path,
+        cause: e,
+      },
+    );
   }
 }
 
@@ -191,14 +235,25 @@ async function runStaged(
   }
 }
 
-async function includes(x: ExecContext, paths: readonly string[] | undefined): Promise<StagedFile[]> {
+async function includes(
+  x: ExecContext,
+  paths: readonly string[] | undefined,
+): Promise<StagedFile[]> {
   return Promise.all(
-    (paths ?? []).map(async (p) => ({ name: basename(p), data: await readLocal(p, x.node, "include file"), mode: 0o644 })),
+    (paths ?? []).map(async (p) => ({
+      name: basename(p),
+      data: await readLocal(p, x.node, "include file"),
+      mode: 0o644,
+    })),
   );
 }
 
 /** Execute one command; command-level failures are returned as `ok: false` with `error`. */
-export async function executeCommand(x: ExecContext, command: Command, index: number): Promise<CommandOutcome> {
+export async function executeCommand(
+  x: ExecContext,
+  command: Command,
+  index: number,
+): Promise<CommandOutcome> {
   const vars = x.ctx.vars;
   const label = commandLabel(command, vars);
   const started = Date.now();
@@ -211,7 +266,10 @@ export async function executeCommand(x: ExecContext, command: Command, index: nu
       break;
     case "runScript": {
       const data = await readLocal(command.path, x.node, "runScript: script");
-      const files = [{ name: basename(command.path), data, mode: 0o755 }, ...(await includes(x, command.options.includes))];
+      const files = [
+        { name: basename(command.path), data, mode: 0o755 },
+        ...(await includes(x, command.options.includes)),
+      ];
       base = await runStaged(x, files, argList(command.args), label, command.options);
       break;
     }
@@ -226,14 +284,24 @@ export async function executeCommand(x: ExecContext, command: Command, index: nu
     }
     case "push": {
       const files = await withTimeout(x, command.options.timeout, label, () =>
-        x.node.push({ locals: command.locals, remote: command.remote, signal: x.signal, ctx: x.ctx }),
+        x.node.push({
+          locals: command.locals,
+          remote: command.remote,
+          signal: x.signal,
+          ctx: x.ctx,
+        }),
       );
       base = { exitCode: 0, signal: null, files, durationMs: Date.now() - started, ok: true };
       break;
     }
     case "pull": {
       const files = await withTimeout(x, command.options.timeout, label, () =>
-        x.node.pull({ remotes: command.remotes, local: command.local, signal: x.signal, ctx: x.ctx }),
+        x.node.pull({
+          remotes: command.remotes,
+          local: command.local,
+          signal: x.signal,
+          ctx: x.ctx,
+        }),
       );
       base = { exitCode: 0, signal: null, files, durationMs: Date.now() - started, ok: true };
       break;
@@ -242,7 +310,12 @@ export async function executeCommand(x: ExecContext, command: Command, index: nu
   return { index, label, ...base };
 }
 
-async function withTimeout<T>(x: ExecContext, ms: number | undefined, label: string, fn: () => Promise<T>): Promise<T> {
+async function withTimeout<T>(
+  x: ExecContext,
+  ms: number | undefined,
+  label: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   if (!ms) return fn();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {

@@ -6,8 +6,11 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { type AnyAuthMethod, type ParsedKey, utils } from "ssh2";
+import ssh2, { type AnyAuthMethod, type ParsedKey } from "ssh2";
 import { SshAuthError } from "./errors.ts";
+
+// ssh2 is CommonJS: `utils` is not a named export under Node ESM
+const { utils } = ssh2;
 
 /** A passphrase, or a function returning one for a given key file. */
 export type Passphrase = string | ((keyPath: string) => string | Promise<string>);
@@ -26,23 +29,33 @@ export function defaultKeyFiles(): string[] {
   return ["id_ed25519", "id_ecdsa", "id_rsa"].map((f) => join(dir, f));
 }
 
-async function loadKey(path: string, passphrase: Passphrase | undefined, explicit: boolean): Promise<ParsedKey | undefined> {
+async function loadKey(
+  path: string,
+  passphrase: Passphrase | undefined,
+  explicit: boolean,
+): Promise<ParsedKey | undefined> {
   let data: Buffer;
   try {
     data = await readFile(path);
   } catch (err) {
     if (!explicit) return undefined;
-    throw new SshAuthError(`cannot read key file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
-      file: path,
-    });
+    throw new SshAuthError(
+      `cannot read key file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      {
+        file: path,
+      },
+    );
   }
   let parsed = utils.parseKey(data);
   if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
     if (passphrase === undefined)
-      throw new SshAuthError(`key file ${path} is encrypted: give the passphrase option`, { file: path });
+      throw new SshAuthError(`key file ${path} is encrypted: give the passphrase option`, {
+        file: path,
+      });
     const phrase = typeof passphrase === "function" ? await passphrase(path) : passphrase;
     parsed = utils.parseKey(data, phrase);
-    if (parsed instanceof Error) throw new SshAuthError(`wrong passphrase for key file ${path}`, { file: path });
+    if (parsed instanceof Error)
+      throw new SshAuthError(`wrong passphrase for key file ${path}`, { file: path });
   }
   if (parsed instanceof Error) {
     if (!explicit) return undefined;
@@ -60,7 +73,10 @@ async function loadKey(path: string, passphrase: Passphrase | undefined, explici
  * Authentication methods to try, in order. Throws {@link SshAuthError} for an unreadable,
  * unparsable or undecryptable explicit key, or when there is nothing to try.
  */
-export async function loadAuthMethods(source: KeySource, username: string): Promise<AnyAuthMethod[]> {
+export async function loadAuthMethods(
+  source: KeySource,
+  username: string,
+): Promise<AnyAuthMethod[]> {
   const methods: AnyAuthMethod[] = [];
   if (source.keys && source.keys.length > 0) {
     for (const path of source.keys) {

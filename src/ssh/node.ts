@@ -14,9 +14,9 @@ import {
   endpointName,
   type ExecStatus,
   type HostKeyPolicy,
-  openConnection,
   type SshConnection,
 } from "./connection.ts";
+import { openConnection } from "./handshake.ts";
 import { loadAuthMethods, type Passphrase } from "./keys.ts";
 import { pullPaths, pushPaths, remoteMkdirP, removeRemote, writeRemoteFile } from "./sftp.ts";
 import type { CommandNode, NodeExecOptions, StagedFile } from "./types.ts";
@@ -78,14 +78,22 @@ export class SshNode implements CommandNode {
 
   constructor(opts: SshNodeOptions) {
     if (!opts || typeof opts.host !== "string" || opts.host === "")
-      throw new AiorchError("INVALID_ARGUMENT", `SshNode: host must be a non-empty string, got ${String(opts?.host)}`, {
-        option: "host",
-      });
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `SshNode: host must be a non-empty string, got ${String(opts?.host)}`,
+        {
+          option: "host",
+        },
+      );
     const port = opts.port ?? 22;
     if (!Number.isInteger(port) || port < 1 || port > 65535)
-      throw new AiorchError("INVALID_ARGUMENT", `SshNode: port must be 1-65535, got ${String(opts.port)}`, {
-        option: "port",
-      });
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `SshNode: port must be 1-65535, got ${String(opts.port)}`,
+        {
+          option: "port",
+        },
+      );
     const hostKeys = opts.hostKeys ?? "verify";
     if (!HOST_KEY_POLICIES.includes(hostKeys))
       throw new AiorchError(
@@ -94,7 +102,9 @@ export class SshNode implements CommandNode {
         { option: "hostKeys" },
       );
     if (opts.gateway !== undefined && !(opts.gateway instanceof SshNode))
-      throw new AiorchError("INVALID_ARGUMENT", "SshNode: gateway must be an SshNode", { option: "gateway" });
+      throw new AiorchError("INVALID_ARGUMENT", "SshNode: gateway must be an SshNode", {
+        option: "gateway",
+      });
     this.host = opts.host;
     this.port = port;
     this.user = opts.user ?? userInfo().username;
@@ -147,7 +157,9 @@ export class SshNode implements CommandNode {
    * The node's connection, opened on first use and shared. `ctx` registers it (and its
    * gateways) with the run so they close at the end.
    */
-  async connect(opts: { signal?: AbortSignal | undefined; ctx?: JobContext | undefined } = {}): Promise<SshConnection> {
+  async connect(
+    opts: { signal?: AbortSignal | undefined; ctx?: JobContext | undefined } = {},
+  ): Promise<SshConnection> {
     if (opts.ctx) this.register(opts.ctx);
     if (this.#connection && !this.#connection.closed) return this.#connection;
     if (!this.#connecting) {
@@ -190,18 +202,23 @@ export class SshNode implements CommandNode {
     for (let n: SshNode | undefined = this; n; n = n.gateway) ctx.use(n.resource);
   }
 
-  private open(ctx: JobContext | undefined): Promise<SshConnection> {
-    const gateway = this.gateway;
+  private async open(ctx: JobContext | undefined): Promise<SshConnection> {
+    // the gateway connects first, outside our handshake slot (nested slots could deadlock)
+    const via = this.gateway ? await this.gateway.connect({ ctx }) : undefined;
     return openConnection({
       host: this.host,
       port: this.port,
       user: this.user,
-      auth: () => loadAuthMethods({ keys: this.keys, passphrase: this.#passphrase, agent: this.#agent }, this.user),
+      auth: () =>
+        loadAuthMethods(
+          { keys: this.keys, passphrase: this.#passphrase, agent: this.#agent },
+          this.user,
+        ),
       hostKeys: this.hostKeys,
       knownHosts: this.knownHosts,
       connectTimeout: this.connectTimeout,
       maxSessions: this.maxSessions,
-      ...(gateway ? { openStream: async () => (await gateway.connect({ ctx })).forward(this) } : {}),
+      ...(via ? { openStream: () => via.forward(this) } : {}),
     });
   }
 
@@ -219,29 +236,44 @@ export class SshNode implements CommandNode {
     return conn.exec(opts);
   }
 
-  async push(opts: { locals: readonly string[]; remote: string; signal?: AbortSignal; ctx?: JobContext }): Promise<number> {
+  async push(opts: {
+    locals: readonly string[];
+    remote: string;
+    signal?: AbortSignal;
+    ctx?: JobContext;
+  }): Promise<number> {
     const conn = await this.connect(opts);
-    const sftp = await conn.sftp().catch((e: unknown) => Promise.reject(asAiorchError(e, this, "SFTP")));
-    return pushPaths(sftp, opts.locals, opts.remote, { host: this.host, user: this.user });
+    return conn.withSftp((sftp) =>
+      pushPaths(sftp, opts.locals, opts.remote, { host: this.host, user: this.user }),
+    );
   }
 
-  async pull(opts: { remotes: readonly string[]; local: string; signal?: AbortSignal; ctx?: JobContext }): Promise<number> {
+  async pull(opts: {
+    remotes: readonly string[];
+    local: string;
+    signal?: AbortSignal;
+    ctx?: JobContext;
+  }): Promise<number> {
     const conn = await this.connect(opts);
-    const sftp = await conn.sftp().catch((e: unknown) => Promise.reject(asAiorchError(e, this, "SFTP")));
-    return pullPaths(sftp, opts.remotes, opts.local, { host: this.host, user: this.user });
+    return conn.withSftp((sftp) =>
+      pullPaths(sftp, opts.remotes, opts.local, { host: this.host, user: this.user }),
+    );
   }
 
   /** Upload files into `~/.aiorch-remote/<random>/`; cleanup removes them (fixes B35). */
   async stage(opts: { files: readonly StagedFile[]; signal?: AbortSignal; ctx?: JobContext }) {
     const conn = await this.connect(opts);
     try {
-      const sftp = await conn.sftp();
       const home = await conn.home();
       const dir = posix.join(home, ".aiorch-remote", randomBytes(6).toString("hex"));
-      await remoteMkdirP(sftp, dir);
       const paths = opts.files.map((f) => posix.join(dir, f.name));
-      await Promise.all(opts.files.map((f, i) => writeRemoteFile(sftp, paths[i] as string, f.data, f.mode)));
-      return { dir, cleanup: () => removeRemote(sftp, paths, dir) };
+      await conn.withSftp(async (sftp) => {
+        await remoteMkdirP(sftp, dir);
+        await Promise.all(
+          opts.files.map((f, i) => writeRemoteFile(sftp, paths[i] as string, f.data, f.mode)),
+        );
+      });
+      return { dir, cleanup: () => conn.withSftp((sftp) => removeRemote(sftp, paths, dir)) };
     } catch (err) {
       throw asAiorchError(err, this, "uploading a script");
     }
@@ -255,7 +287,7 @@ export class SshNode implements CommandNode {
       port: this.port,
       user: this.user,
       ...(this.keys ? { keys: [...this.keys] } : {}),
-      ...(this.#passphrase !== undefined ? { passphrase: "<hidden>" } : {}),
+      ...(this.#passphrase !== undefined ? { hasPassphrase: true } : {}),
       ...(this.#agent !== undefined ? { agent: this.#agent !== false } : {}),
       knownHosts: this.knownHosts,
       hostKeys: this.hostKeys,

@@ -52,15 +52,23 @@ async function putTree(sftp: SFTPWrapper, local: string, remote: string): Promis
   if (st.isDirectory()) {
     await remoteMkdirP(sftp, remote);
     let n = 0;
-    for (const name of await readdir(local)) n += await putTree(sftp, join(local, name), posix.join(remote, name));
+    for (const name of await readdir(local))
+      n += await putTree(sftp, join(local, name), posix.join(remote, name));
     return n;
   }
   if (!st.isFile()) return 0; // sockets, fifos, symlinks: skipped
-  await call<void>((cb) => sftp.fastPut(local, remote, { mode: st.mode & 0o7777 }, (err) => cb(err, undefined)));
+  await call<void>((cb) =>
+    sftp.fastPut(local, remote, { mode: st.mode & 0o7777 }, (err) => cb(err, undefined)),
+  );
   return 1;
 }
 
-async function getTree(sftp: SFTPWrapper, remote: string, local: string, st: Stats): Promise<number> {
+async function getTree(
+  sftp: SFTPWrapper,
+  remote: string,
+  local: string,
+  st: Stats,
+): Promise<number> {
   if (st.isDirectory()) {
     await mkdir(local, { recursive: true });
     let n = 0;
@@ -72,7 +80,9 @@ async function getTree(sftp: SFTPWrapper, remote: string, local: string, st: Sta
     return n;
   }
   if (!st.isFile()) return 0;
-  await call<void>((cb) => sftp.fastGet(remote, local, { mode: st.mode & 0o7777 }, (err) => cb(err, undefined)));
+  await call<void>((cb) =>
+    sftp.fastGet(remote, local, { mode: st.mode & 0o7777 }, (err) => cb(err, undefined)),
+  );
   return 1;
 }
 
@@ -86,7 +96,10 @@ export async function pushPaths(
   const dest = remotePath(remote);
   const contents = locals.some((l) => l.endsWith("/"));
   const destIsDir =
-    remote.endsWith("/") || locals.length > 1 || contents || (await remoteStat(sftp, dest))?.isDirectory() === true;
+    remote.endsWith("/") ||
+    locals.length > 1 ||
+    contents ||
+    (await remoteStat(sftp, dest))?.isDirectory() === true;
   if (destIsDir) await remoteMkdirP(sftp, dest.replace(/\/+$/, "") || "/");
   let n = 0;
   for (const local of locals) {
@@ -104,11 +117,14 @@ export async function pushPaths(
     try {
       n += await putTree(sftp, local.replace(/\/+$/, "") || "/", target);
     } catch (err) {
-      throw new SshFileError(`push: ${local} -> ${f.user}@${f.host}:${remote} failed: ${(err as Error).message}`, {
-        ...f,
-        file: local,
-        cause: err,
-      });
+      throw new SshFileError(
+        `push: ${local} -> ${f.user}@${f.host}:${remote} failed: ${(err as Error).message}`,
+        {
+          ...f,
+          file: local,
+          cause: err,
+        },
+      );
     }
   }
   return n;
@@ -136,28 +152,51 @@ export async function pullPaths(
     const src = remotePath(remote).replace(/(.)\/+$/, "$1");
     const st = await remoteStat(sftp, src);
     if (!st)
-      throw new SshFileError(`pull: remote file ${remote} not found on ${f.user}@${f.host}`, { ...f, file: remote });
-    const target = !localIsDir ? local : st.isDirectory() && remote.endsWith("/") ? local : join(local, posix.basename(src));
+      throw new SshFileError(`pull: remote file ${remote} not found on ${f.user}@${f.host}`, {
+        ...f,
+        file: remote,
+      });
+    const target = !localIsDir
+      ? local
+      : st.isDirectory() && remote.endsWith("/")
+        ? local
+        : join(local, posix.basename(src));
     try {
       n += await getTree(sftp, src, target, st);
     } catch (err) {
-      throw new SshFileError(`pull: ${f.user}@${f.host}:${remote} -> ${local} failed: ${(err as Error).message}`, {
-        ...f,
-        file: remote,
-        cause: err,
-      });
+      throw new SshFileError(
+        `pull: ${f.user}@${f.host}:${remote} -> ${local} failed: ${(err as Error).message}`,
+        {
+          ...f,
+          file: remote,
+          cause: err,
+        },
+      );
     }
   }
   return n;
 }
 
 /** Write a remote file with a mode. */
-export function writeRemoteFile(sftp: SFTPWrapper, path: string, data: Buffer | string, mode: number): Promise<void> {
+export function writeRemoteFile(
+  sftp: SFTPWrapper,
+  path: string,
+  data: Buffer | string,
+  mode: number,
+): Promise<void> {
   return call<void>((cb) => sftp.writeFile(path, data, { mode }, (err) => cb(err, undefined)));
 }
 
 /** Remove remote files then a directory; errors ignored (best-effort cleanup). */
-export async function removeRemote(sftp: SFTPWrapper, files: readonly string[], dir?: string): Promise<void> {
-  await Promise.all(files.map((p) => call<void>((cb) => sftp.unlink(p, (err) => cb(err, undefined))).catch(() => {})));
+export async function removeRemote(
+  sftp: SFTPWrapper,
+  files: readonly string[],
+  dir?: string,
+): Promise<void> {
+  await Promise.all(
+    files.map((p) =>
+      call<void>((cb) => sftp.unlink(p, (err) => cb(err, undefined))).catch(() => {}),
+    ),
+  );
   if (dir) await call<void>((cb) => sftp.rmdir(dir, (err) => cb(err, undefined))).catch(() => {});
 }

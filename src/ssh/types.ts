@@ -37,8 +37,18 @@ export interface CommandNode {
   /** host for labels and output: `host` or `host:port` */
   readonly shortName: string;
   exec(opts: NodeExecOptions): Promise<ExecStatus>;
-  push(opts: { locals: readonly string[]; remote: string; signal?: AbortSignal; ctx?: JobContext }): Promise<number>;
-  pull(opts: { remotes: readonly string[]; local: string; signal?: AbortSignal; ctx?: JobContext }): Promise<number>;
+  push(opts: {
+    locals: readonly string[];
+    remote: string;
+    signal?: AbortSignal;
+    ctx?: JobContext;
+  }): Promise<number>;
+  pull(opts: {
+    remotes: readonly string[];
+    local: string;
+    signal?: AbortSignal;
+    ctx?: JobContext;
+  }): Promise<number>;
   /** put files in a fresh private directory; `cleanup` removes them */
   stage(opts: {
     files: readonly StagedFile[];

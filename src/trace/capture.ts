@@ -10,7 +10,7 @@ export class Redactor {
 
   /** Remember a secret value (short values are ignored: masking "a" everywhere helps no one). */
   add(value: string): void {
-    if (value.length >= 4) this.secrets.add(value);
+    if (value.length >= 4 && !/^<[a-z ]+>$/.test(value)) this.secrets.add(value);
   }
 
   /** `text` with every known secret replaced by `***`. */
@@ -31,8 +31,8 @@ export function isSecretKey(key: string): boolean {
 }
 
 /**
- * A JSON copy of a job description: secret keys dropped (their string values given to
- * `redactor`), functions as `{ $function: source }`, other non-JSON values as
+ * A JSON copy of a job description: values of secret keys replaced by `{ $redacted: true }`
+ * (their string values given to `redactor`), functions as `{ $function: source }`, other non-JSON values as
  * `{ $value: String(x) }`, cycles cut.
  */
 export function sanitizeDescription(value: unknown, redactor: Redactor): JsonValue {
@@ -56,6 +56,7 @@ export function sanitizeDescription(value: unknown, redactor: Redactor): JsonVal
         if (v === undefined) continue;
         if (isSecretKey(k)) {
           collectSecrets(v, redactor);
+          out[k] = { $redacted: true };
           continue;
         }
         out[k] = walk(v, depth + 1);
@@ -71,21 +72,47 @@ export function sanitizeDescription(value: unknown, redactor: Redactor): JsonVal
 function collectSecrets(v: unknown, redactor: Redactor): void {
   if (typeof v === "string") redactor.add(v);
   else if (Array.isArray(v)) for (const x of v) collectSecrets(x, redactor);
-  else if (v && typeof v === "object") for (const x of Object.values(v)) collectSecrets(x, redactor);
+  else if (v && typeof v === "object")
+    for (const x of Object.values(v)) collectSecrets(x, redactor);
 }
+
+/** Why a result was not recorded as is. */
+export type ResultNote = "not-json" | "too-large" | "projected";
 
 /**
  * `value` as JSON when it is plain data (null, booleans, finite numbers, strings, arrays and
- * plain objects) whose JSON text fits in `maxBytes`; otherwise a note saying why not.
+ * plain objects) whose JSON text fits in `maxBytes`. Other objects (class instances, errors
+ * inside) are projected through `JSON.stringify` and noted `projected`; values that cannot
+ * be (cycles, functions) are noted `not-json`, too large ones `too-large`.
  */
 export function toJsonValue(
   value: unknown,
   { maxBytes, redactor }: { maxBytes: number; redactor: Redactor },
-): { value: JsonValue } | { note: "not-json" | "too-large" } {
-  if (!isPlainData(value, 0)) return { note: "not-json" };
-  const text = JSON.stringify(value);
+):
+  | { value: JsonValue; note?: "projected" }
+  | { value?: undefined; note: "not-json" | "too-large" } {
+  const plain = isPlainData(value, 0);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, plain ? undefined : projectValue);
+  } catch {
+    return { note: "not-json" };
+  }
+  if (text === undefined) return { note: "not-json" };
   if (Buffer.byteLength(text) > maxBytes) return { note: "too-large" };
-  return { value: redactor.size ? (JSON.parse(redactor.mask(text)) as JsonValue) : (value as JsonValue) };
+  const json =
+    plain && !redactor.size ? (value as JsonValue) : (JSON.parse(redactor.mask(text)) as JsonValue);
+  return plain ? { value: json } : { value: json, note: "projected" };
+}
+
+/** JSON.stringify replacer: errors as name/message/code, bigints as strings. */
+function projectValue(_key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return String(v);
+  if (v instanceof Error) {
+    const code = (v as { code?: unknown }).code;
+    return { name: v.name, message: v.message, ...(code === undefined ? {} : { code }) };
+  }
+  return v;
 }
 
 function isPlainData(x: unknown, depth: number): boolean {
@@ -108,7 +135,7 @@ export function toTraceError(err: unknown, redactor: Redactor): TraceError {
       for (const [k, v] of Object.entries(err)) {
         if (k === "code" || k === "shortMessage" || k === "name" || k === "message") continue;
         const j = toJsonValue(v, { maxBytes: 4096, redactor });
-        if ("value" in j) facts[k] = j.value;
+        if (j.value !== undefined) facts[k] = j.value;
       }
       if (Object.keys(facts).length > 0) out.facts = facts;
     }

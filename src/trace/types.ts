@@ -107,8 +107,12 @@ export interface TraceJob extends TraceNodeBase {
   work: TraceWork;
   /** the value it returned, as JSON; absent when not JSON-representable */
   result?: JsonValue;
-  /** set when the result was not recorded as is: `"not-json"` or `"too-large"` */
-  resultNote?: "not-json" | "too-large";
+  /**
+   * set when the result was not recorded as is: `"projected"` (an object that is not plain
+   * data, recorded as `JSON.stringify` shows it), `"not-json"` (absent: cycles, functions…)
+   * or `"too-large"` (absent: over `limits.resultBytes`)
+   */
+  resultNote?: "projected" | "not-json" | "too-large";
   /** captured output, bounded */
   output: TraceOutput;
 }

@@ -9,7 +9,15 @@
  * A missing or failing sshd THROWS: in CI that is a test failure, never a skip.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -62,16 +70,19 @@ export interface Sshd {
   accepted(address?: string): number;
   /** current per-connection sshd processes (children of the listener) */
   children(): number[];
-  /** SIGKILL every connection of this sshd (the listener stays) */
+  /** SIGKILL every process of every connection of this sshd (the listener stays) */
   killConnections(): void;
   /** resolves when a log line matching `re` appears (already present counts) */
   waitLog(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** resolves when at least `n` log lines match `re` */
+  waitLogCount(re: RegExp, n: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Fail loudly when the environment cannot run sshd. */
 function checkEnvironment(): void {
-  if (!existsSync(SSHD)) throw new Error(`${SSHD} not found: install openssh-server (SSH tests require it)`);
+  if (!existsSync(SSHD))
+    throw new Error(`${SSHD} not found: install openssh-server (SSH tests require it)`);
   if (userInfo().uid !== 0) throw new Error("SSH tests must run as root (sshd needs it)");
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
   ensureUser();
@@ -88,7 +99,9 @@ function ensureUser(): void {
   const shadow = readFileSync("/etc/shadow", "utf8");
   if (new RegExp(`^${TEST_USER}:!`, "m").test(shadow))
     execFileSync("usermod", ["-p", "*", TEST_USER], { stdio: "inherit" });
-  const home = execFileSync("sh", ["-c", `getent passwd ${TEST_USER} | cut -d: -f6`], { encoding: "utf8" }).trim();
+  const home = execFileSync("sh", ["-c", `getent passwd ${TEST_USER} | cut -d: -f6`], {
+    encoding: "utf8",
+  }).trim();
   if (!existsSync(home)) {
     mkdirSync(home, { recursive: true });
     execFileSync("chown", [`${TEST_USER}:`, home]);
@@ -96,7 +109,9 @@ function ensureUser(): void {
 }
 
 function keygen(path: string, comment: string): KeyPair {
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path], { stdio: "ignore" });
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path], {
+    stdio: "ignore",
+  });
   return { path, pub: readFileSync(`${path}.pub`, "utf8").trim() };
 }
 
@@ -140,7 +155,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   checkEnvironment();
   const addresses = opts.addresses ?? ["127.0.0.2"];
   if (addresses.length > 16) throw new Error("one sshd listens on at most 16 addresses");
-  for (const a of addresses) if (!a.startsWith("127.")) throw new Error(`not a loopback address: ${a}`);
+  for (const a of addresses)
+    if (!a.startsWith("127.")) throw new Error(`not a loopback address: ${a}`);
   const keys = opts.keys ?? createKeys();
   const port = opts.port ?? (await freePort());
   const id = `${addresses[0]}-${port}`;
@@ -175,9 +191,11 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const knownHosts = join(keys.dir, `known_hosts-${id}`);
   writeFileSync(knownHosts, knownHostsLine(addresses, port, keys));
 
-  const child: ChildProcess = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn(SSHD, ["-D", "-e", "-f", config], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   const log: string[] = [];
-  const waiters = new Set<{ re: RegExp; resolve: (l: string) => void }>();
+  const waiters = new Set<{ check: () => string | undefined; resolve: (l: string) => void }>();
   let partial = "";
   let exited: string | undefined;
   const exitWaiters = new Set<() => void>();
@@ -187,11 +205,13 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     partial = lines.pop() ?? "";
     for (const line of lines) {
       log.push(line);
-      for (const w of waiters)
-        if (w.re.test(line)) {
+      for (const w of waiters) {
+        const found = w.check();
+        if (found !== undefined) {
           waiters.delete(w);
-          w.resolve(line);
+          w.resolve(found);
         }
+      }
     }
   });
   child.on("exit", (code, sig) => {
@@ -199,13 +219,20 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     for (const w of exitWaiters) w();
   });
 
-  const waitLog = (re: RegExp, timeoutMs = 10_000): Promise<string> => {
-    const found = log.find((l) => re.test(l));
+  const waitFor = (
+    check: () => string | undefined,
+    what: string,
+    timeoutMs: number,
+  ): Promise<string> => {
+    const found = check();
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const onExit = () => done(new Error(exited));
-      const timer = setTimeout(() => done(new Error(`sshd: no log line ${re} after ${timeoutMs} ms`)), timeoutMs);
-      const w = { re, resolve: (l: string) => done(undefined, l) };
+      const timer = setTimeout(
+        () => done(new Error(`sshd: no ${what} after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const w = { check, resolve: (l: string) => done(undefined, l) };
       const done = (err?: Error, line?: string) => {
         clearTimeout(timer);
         waiters.delete(w);
@@ -219,22 +246,50 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     });
   };
 
-  for (const a of addresses) await waitLog(new RegExp(`Server listening on ${a.replaceAll(".", "\\.")} port ${port}`));
+  const waitLog = (re: RegExp, timeoutMs = 10_000): Promise<string> =>
+    waitFor(() => log.find((l) => re.test(l)), `log line ${re}`, timeoutMs);
+  const waitLogCount = async (re: RegExp, n: number, timeoutMs = 10_000): Promise<void> => {
+    await waitFor(
+      () => (log.filter((l) => re.test(l)).length >= n ? "ok" : undefined),
+      `${n} log lines ${re}`,
+      timeoutMs,
+    );
+  };
+
+  for (const a of addresses)
+    await waitLog(new RegExp(`Server listening on ${a.replaceAll(".", "\\.")} port ${port}`));
   const pid = child.pid as number;
 
-  const children = (): number[] => {
-    const out: number[] = [];
+  const parents = (): Map<number, number> => {
+    const m = new Map<number, number>();
     for (const name of readdirSync("/proc")) {
       if (!/^\d+$/.test(name)) continue;
       try {
         const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        if (ppid === pid) out.push(Number(name));
+        m.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
       } catch {
         // process gone
       }
     }
-    return out;
+    return m;
+  };
+  const children = (): number[] =>
+    [...parents()].filter(([, ppid]) => ppid === pid).map(([p]) => p);
+  /** every process started (directly or not) by this sshd */
+  const descendants = (): number[] => {
+    const ppids = parents();
+    const out = new Set<number>([pid]);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const [p, pp] of ppids)
+        if (!out.has(p) && out.has(pp)) {
+          out.add(p);
+          grew = true;
+        }
+    }
+    out.delete(pid);
+    return [...out];
   };
 
   return {
@@ -248,12 +303,13 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     accepted(address?: string) {
       // "Connection from A port P on ADDR port N" then "Accepted publickey for …" per connection
       if (address === undefined) return log.filter((l) => l.includes("Accepted publickey")).length;
-      return log.filter((l) => new RegExp(`^Connection from .* on ${address.replaceAll(".", "\\.")} port`).test(l))
-        .length;
+      return log.filter((l) =>
+        new RegExp(`^Connection from .* on ${address.replaceAll(".", "\\.")} port`).test(l),
+      ).length;
     },
     children,
     killConnections() {
-      for (const c of children()) {
+      for (const c of descendants()) {
         try {
           process.kill(c, "SIGKILL");
         } catch {
@@ -262,12 +318,15 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       }
     },
     waitLog,
-    stop() {
-      if (exited !== undefined) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        exitWaiters.add(resolve);
-        child.kill("SIGTERM");
-      });
+    waitLogCount,
+    async stop() {
+      if (exited === undefined)
+        await new Promise<void>((resolve) => {
+          exitWaiters.add(resolve);
+          child.kill("SIGTERM");
+        });
+      // keys made for this sshd alone go with it
+      if (!opts.keys) removeKeys(keys);
     },
   };
 }

@@ -1,0 +1,193 @@
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { AiorchError } from "../src/errors.ts";
+import { type AbstractJob, Job, type JobContext } from "../src/job.ts";
+import { Scheduler } from "../src/scheduler.ts";
+import {
+  type Arg,
+  type Command,
+  type CommandNode,
+  type CommandOptions,
+  LocalNode,
+  pull,
+  push,
+  run,
+  runScript,
+  runString,
+  SshJob,
+  SshNode,
+} from "../src/ssh/index.ts";
+import { replay } from "../src/trace/replay.ts";
+import type { ArgModel, CommandModel, JobModel, NodeModel, ScenarioModel } from "./model.ts";
+
+/**
+ * Build a runnable {@link Scheduler} straight from a model (what `aiorch run scenario.yaml`
+ * does): the same jobs, labels, nesting and options the generated code would build.
+ * Function jobs are imported from their modules (relative to `model.baseDir`).
+ *
+ * @example
+ * ```ts
+ * const scheduler = await buildFromModel({ model: await loadDataModel({ file: "s.yaml" }) });
+ * ```
+ */
+export async function buildFromModel({ model }: { model: ScenarioModel }): Promise<Scheduler> {
+  const nodes = new Map<string, CommandNode>();
+  for (const n of model.nodes) nodes.set(n.id, makeNode(n, nodes));
+  const baseDir = model.baseDir ?? process.cwd();
+  const jobs = await makeJobs(model.jobs, { nodes, baseDir });
+  return new Scheduler(jobs, {
+    label: model.name,
+    critical: model.critical ?? true,
+    ...(model.timeout === undefined ? {} : { timeout: model.timeout }),
+    ...(model.window ? { window: model.window } : {}),
+  });
+}
+
+interface Ctx {
+  nodes: ReadonlyMap<string, CommandNode>;
+  baseDir: string;
+}
+
+async function makeJobs(models: readonly JobModel[], ctx: Ctx): Promise<AbstractJob[]> {
+  const byLabel = new Map<string, AbstractJob>();
+  const out: AbstractJob[] = [];
+  for (const m of models) {
+    const opts = {
+      label: m.label,
+      ...(m.critical === undefined ? {} : { critical: m.critical }),
+      ...(m.forever ? { forever: true } : {}),
+      required: m.after.map((l) => byLabel.get(l)),
+    };
+    let job: AbstractJob;
+    switch (m.kind) {
+      case "commands": {
+        const node = ctx.nodes.get(m.node);
+        if (!node)
+          throw new AiorchError("CODEGEN", `job "${m.label}": unknown node "${m.node}"`, {
+            label: m.label,
+          });
+        job = new SshJob(
+          node,
+          m.commands.map((c) => makeCommand(c, m.label)),
+          opts,
+        );
+        break;
+      }
+      case "function": {
+        const fn = await importFunction(m.module, m.name, ctx.baseDir, m.label);
+        const args = m.args ?? [];
+        job = new Job((c: JobContext) => fn(c, ...args), {
+          ...opts,
+          source: { module: m.module, name: m.name, ...(m.args ? { args: m.args } : {}) },
+        });
+        break;
+      }
+      case "replay":
+        job = new Job(replay(m.replay), opts);
+        break;
+      case "scenario":
+        job = new Scheduler(await makeJobs(m.jobs, ctx), {
+          ...opts,
+          ...(m.timeout === undefined ? {} : { timeout: m.timeout }),
+          ...(m.window ? { window: m.window } : {}),
+        });
+        break;
+    }
+    byLabel.set(m.label, job);
+    out.push(job);
+  }
+  return out;
+}
+
+type ModuleFn = (ctx: JobContext, ...args: unknown[]) => unknown;
+
+async function importFunction(
+  module: string,
+  name: string,
+  baseDir: string,
+  label: string,
+): Promise<ModuleFn> {
+  const spec =
+    module.startsWith(".") || isAbsolute(module)
+      ? pathToFileURL(resolve(baseDir, module)).href
+      : module;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(spec)) as Record<string, unknown>;
+  } catch (err) {
+    throw new AiorchError(
+      "SCENARIO_INVALID",
+      `job "${label}": cannot import ${module}: ${(err as Error).message}`,
+      {
+        label,
+        cause: err,
+      },
+    );
+  }
+  const fn = mod[name];
+  if (typeof fn !== "function")
+    throw new AiorchError(
+      "SCENARIO_INVALID",
+      `job "${label}": ${module} has no exported function "${name}"`,
+      { label },
+    );
+  return fn as ModuleFn;
+}
+
+function makeNode(n: NodeModel, nodes: ReadonlyMap<string, CommandNode>): CommandNode {
+  if (n.type === "local") return new LocalNode(n.shell ? { shell: n.shell } : {});
+  const passphrase = n.passphraseEnv ? process.env[n.passphraseEnv] : undefined;
+  return new SshNode({
+    host: n.host,
+    ...(n.port === undefined ? {} : { port: n.port }),
+    ...(n.user === undefined ? {} : { user: n.user }),
+    ...(n.keys ? { keys: n.keys } : {}),
+    ...(n.gateway ? { gateway: nodes.get(n.gateway) as SshNode } : {}),
+    ...(n.knownHosts === undefined ? {} : { knownHosts: n.knownHosts }),
+    ...(n.hostKeys === undefined ? {} : { hostKeys: n.hostKeys }),
+    ...(n.connectTimeout === undefined ? {} : { connectTimeout: n.connectTimeout }),
+    ...(n.maxSessions === undefined ? {} : { maxSessions: n.maxSessions }),
+    ...(n.agent === false ? { agent: false as const } : {}),
+    ...(passphrase === undefined ? {} : { passphrase }),
+  });
+}
+
+function makeArg(a: ArgModel, label: string): Arg {
+  if (typeof a === "string" || typeof a === "number") return a;
+  if ("var" in a) {
+    const name = a.var;
+    return (vars) => vars[name] ?? "";
+  }
+  if ("fromEnv" in a) return process.env[a.fromEnv] ?? "";
+  throw new AiorchError(
+    "CODEGEN",
+    `job "${label}": a deferred argument recorded as source (${a.deferred}) cannot run from data; generate code with \`aiorch codegen\``,
+    { label },
+  );
+}
+
+function makeCommand(c: CommandModel, label: string): Command {
+  const { env: envModel, ...o } = c.options ?? {};
+  const env = envModel
+    ? Object.fromEntries(Object.entries(envModel).map(([k, v]) => [k, makeArg(v, label)]))
+    : undefined;
+  const options: CommandOptions & { includes?: string[]; remoteName?: string } = {
+    ...o,
+    ...(env ? { env } : {}),
+  };
+  const args = (xs: readonly ArgModel[]) => xs.map((a) => makeArg(a, label));
+  switch (c.type) {
+    case "run": {
+      const [first, ...rest] = args(c.argv);
+      return run(first ?? "", ...rest, options);
+    }
+    case "runScript":
+      return runScript(c.path, args(c.args), options);
+    case "runString":
+      return runString(c.body, args(c.args), options);
+    case "push":
+      return push(c.locals, c.remote, options);
+    case "pull":
+      return pull(c.remotes, c.local, options);
+  }
+}

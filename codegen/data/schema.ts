@@ -1,0 +1,172 @@
+import type { JsonValue, ReplaySpec } from "../../src/trace/types.ts";
+import type { JobModel, NodeModel, ScenarioModel } from "../model.ts";
+import type { Checker, DataPath } from "./checker.ts";
+import { readCommands } from "./commands.ts";
+import { readNodes } from "./nodes.ts";
+
+/**
+ * The data scenario format (YAML or JSON), reference in docs/codegen.md. Every check names
+ * the offending key and its line; `after` may only name earlier jobs of the same scenario.
+ */
+
+const TOP = ["scenario", "description", "timeout", "window", "critical", "nodes", "jobs"];
+const JOB = [
+  "label",
+  "after",
+  "critical",
+  "forever",
+  "node",
+  "commands",
+  "call",
+  "replay",
+  "jobs",
+  "timeout",
+  "window",
+];
+const KINDS = ["commands", "call", "replay", "jobs"] as const;
+/** Validate parsed data and turn it into a model. */
+export function dataToModel({
+  data,
+  checker: c,
+  baseDir,
+}: {
+  data: unknown;
+  checker: Checker;
+  baseDir: string;
+}): ScenarioModel {
+  const top = c.object(data, [], TOP, ["scenario", "jobs"]);
+  const nodes = readNodes(c, top.nodes);
+  const labels = new Set<string>();
+  const critical = top.critical === undefined ? undefined : c.boolean(top.critical, ["critical"]);
+  return {
+    name: c.string(top.scenario, ["scenario"]),
+    ...(top.timeout === undefined ? {} : { timeout: c.number(top.timeout, ["timeout"]) }),
+    ...(top.window === undefined
+      ? {}
+      : { window: c.number(top.window, ["window"], { integer: true }) }),
+    ...(critical === undefined ? {} : { critical }),
+    nodes,
+    jobs: readJobs(c, top.jobs, ["jobs"], { nodes, labels }),
+    baseDir,
+  };
+}
+
+function readJobs(
+  c: Checker,
+  v: unknown,
+  path: DataPath,
+  ctx: { nodes: NodeModel[]; labels: Set<string> },
+): JobModel[] {
+  const earlier = new Set<string>();
+  return c.list(v, path).map((raw, i) => {
+    const p = [...path, i];
+    const j = c.object(raw, p, JOB, ["label"]);
+    const label = c.string(j.label, [...p, "label"]);
+    if (ctx.labels.has(label))
+      c.fail(
+        [...p, "label"],
+        `duplicate label "${label}" (labels are unique in the whole scenario)`,
+      );
+    const after = j.after === undefined ? [] : c.strings(j.after, [...p, "after"]);
+    after.forEach((a, k) => {
+      if (!earlier.has(a))
+        c.fail(
+          typeof j.after === "string" ? [...p, "after"] : [...p, "after", k],
+          `"${a}" is not a job declared earlier in this scenario`,
+        );
+    });
+    ctx.labels.add(label);
+    earlier.add(label);
+    const kinds = KINDS.filter((k) => j[k] !== undefined);
+    if (kinds.length !== 1)
+      c.fail(
+        p,
+        kinds.length
+          ? `give only one of ${kinds.join(", ")}`
+          : `missing what the job does: one of ${KINDS.join(", ")}`,
+      );
+    const base = {
+      label,
+      after,
+      ...(j.critical === undefined ? {} : { critical: c.boolean(j.critical, [...p, "critical"]) }),
+      ...(j.forever === undefined ? {} : { forever: c.boolean(j.forever, [...p, "forever"]) }),
+    };
+    for (const k of ["timeout", "window", "node"] as const)
+      if (j[k] !== undefined && (k === "node" ? kinds[0] !== "commands" : kinds[0] !== "jobs"))
+        c.fail(
+          [...p, k],
+          `"${k}" only applies to ${k === "node" ? "a job with commands" : "a nested scenario (jobs)"}`,
+          "key",
+        );
+    switch (kinds[0]) {
+      case "commands":
+        return {
+          ...base,
+          kind: "commands",
+          node: readNodeRef(c, j.node, [...p, "node"], ctx.nodes),
+          commands: readCommands(c, j.commands, [...p, "commands"]),
+        };
+      case "call": {
+        const f = c.object(j.call, [...p, "call"], ["module", "name", "args"], ["module", "name"]);
+        return {
+          ...base,
+          kind: "function",
+          module: c.string(f.module, [...p, "call", "module"]),
+          name: c.string(f.name, [...p, "call", "name"]),
+          ...(f.args === undefined
+            ? {}
+            : { args: c.list(f.args, [...p, "call", "args"]) as JsonValue[] }),
+        };
+      }
+      case "replay":
+        return { ...base, kind: "replay", replay: readReplay(c, j.replay, [...p, "replay"]) };
+      default:
+        return {
+          ...base,
+          kind: "scenario",
+          ...(j.timeout === undefined ? {} : { timeout: c.number(j.timeout, [...p, "timeout"]) }),
+          ...(j.window === undefined
+            ? {}
+            : { window: c.number(j.window, [...p, "window"], { integer: true }) }),
+          jobs: readJobs(c, j.jobs, [...p, "jobs"], ctx),
+        };
+    }
+  });
+}
+
+function readNodeRef(c: Checker, v: unknown, path: DataPath, nodes: NodeModel[]): string {
+  if (v === undefined) c.fail(path.slice(0, -1), 'missing key "node" (a node id, or "local")');
+  const id = c.string(v, path);
+  if (!nodes.some((n) => n.id === id)) {
+    if (id !== "local")
+      c.fail(
+        path,
+        `unknown node "${id}" (declared: ${nodes.map((n) => n.id).join(", ") || "none"})`,
+      );
+    nodes.push({ id: "local", type: "local" });
+  }
+  return id;
+}
+
+function readReplay(c: Checker, v: unknown, p: DataPath): ReplaySpec {
+  const o = c.object(v, p, ["duration", "outcome", "result", "error"], ["duration"]);
+  const outcome =
+    o.outcome === undefined
+      ? "ok"
+      : c.oneOf(o.outcome, [...p, "outcome"], ["ok", "error", "cancelled"] as const);
+  let error: ReplaySpec["error"];
+  if (o.error !== undefined) {
+    const e = c.object(o.error, [...p, "error"], ["name", "message", "code"], ["message"]);
+    error = {
+      name: e.name === undefined ? "Error" : c.string(e.name, [...p, "error", "name"]),
+      message: c.string(e.message, [...p, "error", "message"], { empty: true }),
+      ...(e.code === undefined ? {} : { code: c.string(e.code, [...p, "error", "code"]) }),
+    };
+  }
+  return {
+    duration: c.number(o.duration, [...p, "duration"]),
+    outcome,
+    ...(o.result === undefined ? {} : { result: o.result as JsonValue }),
+    ...(error ? { error } : {}),
+  };
+}

@@ -1,0 +1,111 @@
+import type { ReplaySpec } from "../../src/trace/types.ts";
+import type { ArgModel, CommandModel, CommandOptionsModel, NodeModel } from "../model.ts";
+import { jsonLit, lit, numLit, objLit } from "./literals.ts";
+
+/** Engine names a generated file may import from "aiorch"; tracks which are used. */
+export class EngineImports {
+  readonly used = new Set<string>();
+  use(name: string): string {
+    this.used.add(name);
+    return name;
+  }
+}
+
+/** `new SshNode({ ... })` / `new LocalNode()` for a node whose gateway var is known. */
+export function nodeExpr(
+  n: NodeModel,
+  vars: ReadonlyMap<string, string>,
+  imp: EngineImports,
+): string {
+  if (n.type === "local")
+    return `new ${imp.use("LocalNode")}(${n.shell ? `{ shell: ${lit(n.shell)} }` : ""})`;
+  const obj = objLit({
+    host: lit(n.host),
+    port: n.port === undefined ? undefined : numLit(n.port),
+    user: n.user === undefined ? undefined : lit(n.user),
+    keys: n.keys ? `[${n.keys.map(lit).join(", ")}]` : undefined,
+    gateway: n.gateway ? vars.get(n.gateway) : undefined,
+    knownHosts: n.knownHosts === undefined ? undefined : lit(n.knownHosts),
+    hostKeys: n.hostKeys === undefined ? undefined : lit(n.hostKeys),
+    connectTimeout: n.connectTimeout === undefined ? undefined : numLit(n.connectTimeout),
+    maxSessions: n.maxSessions === undefined ? undefined : numLit(n.maxSessions),
+    agent: n.agent === false ? "false" : undefined,
+    // secrets are never in a model: the passphrase is read from the environment
+    ...(n.passphraseEnv ? { passphrase: `process.env[${lit(n.passphraseEnv)}]` } : {}),
+  });
+  return `new ${imp.use("SshNode")}(${obj})`;
+}
+
+/** A command argument: literal, or a function of the captured variables. */
+export function argExpr(a: ArgModel): string {
+  if (typeof a === "string") return lit(a);
+  if (typeof a === "number") return numLit(a);
+  if ("var" in a) return `(vars) => vars[${lit(a.var)}] ?? ""`;
+  if ("fromEnv" in a) return `process.env[${lit(a.fromEnv)}] ?? ""`;
+  // recorded as source by the trace: emitted verbatim, it must not use outer variables
+  return `/* recorded function */ (${a.deferred})`;
+}
+
+function optionsExpr(o: CommandOptionsModel | undefined, extra: string[] = []): string | undefined {
+  if (!o) return undefined;
+  const s = objLit({
+    label: o.label === undefined ? undefined : lit(o.label),
+    timeout: o.timeout === undefined ? undefined : numLit(o.timeout),
+    allowedExits: o.allowedExits
+      ? `[${o.allowedExits.map((x) => (typeof x === "number" ? numLit(x) : lit(x))).join(", ")}]`
+      : undefined,
+    env: o.env
+      ? objLit(Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, argExpr(v)]))) || "{}"
+      : undefined,
+    cwd: o.cwd === undefined ? undefined : lit(o.cwd),
+    capture: o.capture === undefined ? undefined : lit(o.capture),
+    ...(extra.includes("includes") && o.includes
+      ? { includes: `[${o.includes.map(lit).join(", ")}]` }
+      : {}),
+    ...(extra.includes("remoteName") && o.remoteName !== undefined
+      ? { remoteName: lit(o.remoteName) }
+      : {}),
+  });
+  return s || undefined;
+}
+
+/** `run("cmd", "arg", { ... })`, `runScript(...)`, `push([...], "dir")`… */
+export function commandExpr(c: CommandModel, imp: EngineImports): string {
+  const list = (xs: readonly string[]) => `[${xs.map(lit).join(", ")}]`;
+  const args = (xs: readonly ArgModel[]) => `[${xs.map(argExpr).join(", ")}]`;
+  const call = (name: string, parts: (string | undefined)[]) =>
+    `${imp.use(name)}(${parts.filter((p) => p !== undefined).join(", ")})`;
+  switch (c.type) {
+    case "run":
+      return call("run", [...(c.argv.length ? c.argv : [""]).map(argExpr), optionsExpr(c.options)]);
+    case "runScript": {
+      const o = optionsExpr(c.options, ["includes"]);
+      return call("runScript", [lit(c.path), o || c.args.length ? args(c.args) : undefined, o]);
+    }
+    case "runString": {
+      const o = optionsExpr(c.options, ["includes", "remoteName"]);
+      return call("runString", [lit(c.body), o || c.args.length ? args(c.args) : undefined, o]);
+    }
+    case "push":
+      return call("push", [list(c.locals), lit(c.remote), optionsExpr(c.options)]);
+    case "pull":
+      return call("pull", [list(c.remotes), lit(c.local), optionsExpr(c.options)]);
+  }
+}
+
+/** `replay({ duration: 120, outcome: "error", error: {...} })` */
+export function replayExpr(r: ReplaySpec, imp: EngineImports): string {
+  const obj = objLit({
+    duration: numLit(r.duration),
+    outcome: r.outcome === "ok" ? undefined : lit(r.outcome),
+    result: r.result === undefined ? undefined : jsonLit(r.result),
+    error: r.error === undefined ? undefined : jsonLit(r.error as never),
+    output: r.output?.length ? jsonLit(r.output as never) : undefined,
+  });
+  return `${imp.use("replay")}(${obj})`;
+}
+
+/** A comment line safe for any text (no line breaks, no comment terminators). */
+export function commentText(s: string): string {
+  return s.replace(/[\r\n\u2028\u2029]+/g, " ").replace(/\*\//g, "*\\/");
+}

@@ -1,0 +1,160 @@
+import type { JobContext } from "../src/job.ts";
+
+/**
+ * The type machinery of the DSL, kept cheap for long chains:
+ * - the declared labels are a *union* of one-label records, `U = { readonly a: number } |
+ *   { readonly b: Outcome<string> } | …`, grown by one member per job. (An intersection
+ *   `{ a } & { b } & …` reads nicer but TypeScript reduces every new intersection by
+ *   visiting each property of each member: quadratic per call, cubic over a chain.)
+ * - checks are single non-recursive conditional types on the new label only;
+ * - `results` is a mapped type over the required labels only, looked up in `MapOf<U>`.
+ */
+
+declare const typeErrorBrand: unique symbol;
+
+/**
+ * A compile-time error: a parameter of this type accepts nothing a user would write, and
+ * the editor shows the sentence at the call site, e.g.
+ * `Argument of type '"a1"' is not assignable to parameter of type 'TypeError<"duplicate label: a1">'`.
+ */
+export type TypeError<Message extends string> = Message & { readonly [typeErrorBrand]: Message };
+
+/**
+ * How a dependent sees the result of a job that may have failed without stopping the run
+ * (a non-critical job, or a forever job that may be cancelled at the end of the run).
+ *
+ * @example
+ * ```ts
+ * .job("probe", async () => 1, { critical: false })
+ * .job("use", async ({ results }) => (results.probe.ok ? results.probe.value : 0), { after: ["probe"] })
+ * ```
+ */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Values a scenario parameter may default to; the CLI's `--param k=v` is coerced to the same type. */
+export type ParamValue = string | number | boolean;
+
+/** Declared parameters and their defaults: `{ hosts: "127.0.0.1", n: 3 }`. */
+export type ParamSpec = Readonly<Record<string, ParamValue>>;
+
+/** Parameter values as job bodies see them: the default's type, widened (`"x"` → `string`). */
+export type ParamsOf<S> = {
+  readonly [K in keyof S]: S[K] extends string
+    ? string
+    : S[K] extends number
+      ? number
+      : S[K] extends boolean
+        ? boolean
+        : never;
+};
+
+/** The labels declared in an entries union `U`. */
+export type LabelsOf<U> = U extends unknown ? keyof U & string : never;
+
+/** The entries union as one record: label → what a dependent reads as `results[label]`. */
+export type MapOf<U> = { readonly [E in U as keyof E]: E[keyof E] };
+
+/** What `results[X]` holds, found in the entries union. */
+export type ViewIn<U, X extends string> = U extends { readonly [Y in X]: infer V } ? V : never;
+
+/**
+ * The `results` of a body requiring the labels `K`: exactly those. (An alias is much
+ * cheaper than the same mapped type written inline in each method signature; `BodyContext`
+ * maps it once more so messages show the resolved record, not this alias.)
+ */
+export type ResultsOf<U, K extends string> = { readonly [X in K]: ViewIn<U, X> };
+
+/** A label that may be declared: a string literal not declared yet. */
+export type NewLabel<L extends string, Keys> = string extends L
+  ? TypeError<"label must be a string literal (use dynamicScenario() for labels known at run time)">
+  : // not `L extends Labels ? …${L}…`: that narrows `L` to `L & Labels` in the message,
+    // one new type per declared label on every call. A membership test is cheap.
+    IsKey<L, Keys> extends true
+    ? TypeError<`duplicate label: ${L}`>
+    : L;
+
+/** `true` when `L` is one of `Keys` (wrapped so it does not distribute). */
+export type IsKey<L, Keys> = [L] extends [Keys] ? true : false;
+
+/** A criticality/forever flag: must be a literal, since dependents' result types depend on it. */
+export type LiteralFlag<B extends boolean, Name extends string> = boolean extends B
+  ? TypeError<`${Name} must be the literal true or false (results of dependents are typed by it)`>
+  : B;
+
+/** What `results[label]` holds for a job with value `V`: `V` only for a critical, non-forever job. */
+export type View<V, C extends boolean, F extends boolean> = [C, F] extends [true, false]
+  ? V
+  : Outcome<V>;
+
+/** Every result of a scenario, as an `.include` dependent sees it. */
+export type ScenarioResults<U> = MapOf<U>;
+
+/**
+ * What a job body receives: the engine's {@link JobContext} (`signal`, `label`, `log`,
+ * `vars`, `use`) plus the typed `results` of its requirements and the scenario's `params`.
+ */
+export interface BodyContext<R, P> extends JobContext {
+  /** results of the jobs this one requires (and only those) */
+  readonly results: { readonly [X in keyof R]: R[X] }; // spelled out: messages show the record
+  /** the scenario's parameters (`--param key=value` on the CLI, else their defaults) */
+  readonly params: P;
+}
+
+/** Options shared by every declaring method of the typed builder. */
+export interface DeclareOptions<K extends string, C extends boolean> {
+  /**
+   * Labels this job waits for; only labels declared earlier are accepted, which is why
+   * no cycle can be written with the typed builder.
+   * @default [] (plus the labels of a preceding `.after(...)`)
+   * @example { after: ["fetch", "build"] }
+   */
+  after?: readonly K[];
+  /**
+   * A failing critical job ends the run (false); a non-critical one is recorded and its
+   * dependents still run, reading an {@link Outcome}.
+   * @default the scenario's `critical` (itself default `true`)
+   */
+  critical?: LiteralFlag<C, "critical">;
+}
+
+/** Options of `.job(...)`. */
+export interface JobDeclareOptions<K extends string, C extends boolean, F extends boolean>
+  extends DeclareOptions<K, C> {
+  /**
+   * The run does not wait for it; it is aborted once every other job is done. Dependents
+   * read it as an {@link Outcome}.
+   * @default false
+   */
+  forever?: LiteralFlag<F, "forever">;
+}
+
+/** Options of a nested scheduler (`.each`, `.include`). */
+export interface NestedOptions {
+  /** most of its jobs running at once @default undefined (no limit) */
+  window?: number;
+  /** bound on its run, in ms; on expiry it fails as a job @default undefined (no limit) */
+  timeout?: number;
+}
+
+/** Options of `.each(...)`. */
+export interface EachOptions<K extends string, C extends boolean, I>
+  extends DeclareOptions<K, C>,
+    NestedOptions {
+  /**
+   * The item's part of its job label `<label>:<key>`.
+   * @default strings and numbers as they are; objects by their `label`, `name` or `host`; else the index
+   */
+  key?: (item: I, index: number) => string;
+}
+
+/** Options of `.include(...)`. */
+export interface IncludeOptions<K extends string, C extends boolean>
+  extends DeclareOptions<K, C>,
+    NestedOptions {
+  /**
+   * Prefix the included labels with `<label>.` so one part can be included twice
+   * (labels are unique within a scheduler tree).
+   * @default false
+   */
+  prefix?: boolean;
+}

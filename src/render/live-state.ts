@@ -1,0 +1,284 @@
+import { describeError } from "../errors.ts";
+import type { RunEvent } from "../events.ts";
+import type { AbstractJob, JobState } from "../job.ts";
+import { cleanLine } from "./cells.ts";
+import { isScheduler } from "./list.ts";
+
+/** What the live view and the timeline know about one job, built from run events only. */
+export interface LiveJob {
+  /** the job object, for lookups; views only read the fields below */
+  readonly job: AbstractJob;
+  /** `path/label`, unique within the run */
+  readonly key: string;
+  readonly label: string;
+  /** labels of the enclosing nested schedulers, outermost first */
+  readonly path: readonly string[];
+  readonly kind: string;
+  /** a nested scheduler: shown as a group header */
+  readonly group: boolean;
+  readonly critical: boolean;
+  readonly forever: boolean;
+  /** jobs this one waits for (those known to the view) */
+  requires: LiveJob[];
+  /** the enclosing group, undefined at top level */
+  parent: LiveJob | undefined;
+  state: JobState;
+  failed: boolean;
+  /** epoch ms, 0 when not started / not ended */
+  startedAt: number;
+  endedAt: number;
+  /** last output lines, cleaned, oldest first (at most `tail` of them) */
+  output: string[];
+  /** the host of SSH jobs, from their description or output */
+  host: string | undefined;
+  /** `describeError()` of the exception (failed or cancelled) */
+  error: string | undefined;
+  /** commands or function the job runs, when it describes itself */
+  command: string | undefined;
+  /** direct members, for groups */
+  members: number;
+  /** direct members that ended (done or cancelled), for groups */
+  membersEnded: number;
+}
+
+/** Counts over leaf jobs (nested schedulers are groups, not counted). */
+export interface LiveCounts {
+  idle: number;
+  scheduled: number;
+  running: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** Everything a frame is drawn from. Updated in place by {@link reduceLiveState}. */
+export interface LiveState {
+  title: string;
+  /** epoch ms of the root run's start and end (0 while unknown) */
+  startedAt: number;
+  endedAt: number;
+  /** root timeout in ms, from the run-start event */
+  timeout: number | undefined;
+  /** jobs in display order: topological, depth first (as `list()`) */
+  jobs: LiveJob[];
+  byJob: Map<AbstractJob, LiveJob>;
+  counts: LiveCounts;
+  /** set by the root's run-end */
+  result: { ok: boolean; reason: string; elapsed: number } | undefined;
+  /** true when some job has a host: the view shows a host column */
+  hosts: boolean;
+  /** output lines kept per job */
+  tail: number;
+  /** bumped on every change, so a view can skip redraws */
+  version: number;
+  /** the scheduler whose run-start came first: the root of the view */
+  root: AbstractJob | undefined;
+  /** groups by key, for parent lookups */
+  groups: Map<string, LiveJob>;
+}
+
+/**
+ * A fresh state for {@link reduceLiveState}.
+ * @param title shown in the header @default the root scheduler's label
+ * @param tail output lines kept per job @default 1
+ */
+export function createLiveState({
+  title = "",
+  tail = 1,
+}: {
+  title?: string;
+  tail?: number;
+} = {}): LiveState {
+  return {
+    title,
+    startedAt: 0,
+    endedAt: 0,
+    timeout: undefined,
+    jobs: [],
+    byJob: new Map(),
+    counts: { idle: 0, scheduled: 0, running: 0, done: 0, failed: 0, cancelled: 0 },
+    result: undefined,
+    hosts: false,
+    tail,
+    version: 0,
+    root: undefined,
+    groups: new Map(),
+  };
+}
+
+/** The counter a leaf job is in. */
+export function bucketOf(j: Pick<LiveJob, "state" | "failed">): keyof LiveCounts {
+  return j.state === "done" && j.failed ? "failed" : j.state;
+}
+
+/**
+ * Fold one run event into the state. For speed with thousands of jobs the state is
+ * updated in place (O(1) per event) and returned; views read it, never write it.
+ * @example
+ * ```ts
+ * const state = createLiveState({ title: "deploy" });
+ * scheduler.on((e) => reduceLiveState(state, e));
+ * ```
+ */
+export function reduceLiveState(state: LiveState, e: RunEvent): LiveState {
+  state.version++;
+  switch (e.type) {
+    case "run-start": {
+      state.root ??= e.scheduler;
+      const isRoot = e.scheduler === state.root;
+      if (isRoot) {
+        resetState(state);
+        state.startedAt = e.time;
+        state.timeout = e.timeout;
+        if (!state.title) state.title = e.label;
+      }
+      registerTree(state, e.scheduler, isRoot ? [] : [...e.path, e.label]);
+      return state;
+    }
+    case "job-state": {
+      const j = state.byJob.get(e.job) ?? registerJob(state, e.job, e.path);
+      const before = bucketOf(j);
+      const wasEnded = j.state === "done" || j.state === "cancelled";
+      j.state = e.state;
+      if (e.state === "running") {
+        j.startedAt = e.time;
+        j.endedAt = 0;
+        j.failed = false;
+        j.error = undefined;
+      } else if (e.state === "done" || e.state === "cancelled") {
+        j.endedAt = e.time;
+        j.failed = e.state === "done" && e.error !== undefined;
+        if (e.error !== undefined) j.error = describeError(e.error);
+      }
+      if (!j.group) {
+        state.counts[before]--;
+        state.counts[bucketOf(j)]++;
+      }
+      const isEnded = j.state === "done" || j.state === "cancelled";
+      if (j.parent && isEnded !== wasEnded) j.parent.membersEnded += isEnded ? 1 : -1;
+      return state;
+    }
+    case "job-output": {
+      const j = state.byJob.get(e.job) ?? registerJob(state, e.job, e.path);
+      const line = cleanLine(e.line);
+      if (line !== "") {
+        j.output.push(e.stream === "stderr" ? `! ${line}` : line);
+        if (j.output.length > state.tail) j.output.shift();
+      }
+      if (e.host !== undefined && j.host === undefined && e.host !== "localhost") {
+        j.host = e.host;
+        state.hosts = true;
+      }
+      return state;
+    }
+    case "run-end":
+      if (e.scheduler === state.root) {
+        state.endedAt = e.time;
+        state.result = { ok: e.ok, reason: e.reason, elapsed: e.elapsed };
+      }
+      return state;
+    case "shutdown":
+      return state;
+  }
+}
+
+function resetState(state: LiveState): void {
+  for (const j of state.jobs) {
+    j.state = "idle";
+    j.failed = false;
+    j.startedAt = 0;
+    j.endedAt = 0;
+    j.output = [];
+    j.error = undefined;
+    j.membersEnded = 0;
+  }
+  const leaves = state.jobs.filter((j) => !j.group).length;
+  state.counts = { idle: leaves, scheduled: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+  state.result = undefined;
+  state.endedAt = 0;
+}
+
+/** Register a scheduler's jobs, depth first in topological order (as `list()`). */
+function registerTree(state: LiveState, scheduler: AbstractJob, path: readonly string[]): void {
+  if (!isScheduler(scheduler)) return;
+  const added: AbstractJob[] = [];
+  const walk = (s: AbstractJob, p: readonly string[]): void => {
+    if (!isScheduler(s)) return;
+    for (const j of s.topologicalOrder()) {
+      if (!state.byJob.has(j)) {
+        registerJob(state, j, p, true);
+        added.push(j);
+      }
+      if (isScheduler(j)) walk(j, [...p, j.label]);
+    }
+  };
+  walk(scheduler, path);
+  for (const j of added) {
+    const lj = state.byJob.get(j)!;
+    lj.requires = [...j.required].flatMap((r) => state.byJob.get(r) ?? []);
+  }
+}
+
+function registerJob(
+  state: LiveState,
+  job: AbstractJob,
+  path: readonly string[],
+  inOrder = false,
+): LiveJob {
+  const parent = path.length > 0 ? state.groups.get(path.join("/")) : undefined;
+  const lj: LiveJob = {
+    job,
+    key: [...path, job.label].join("/"),
+    label: job.label,
+    path,
+    kind: job.kind,
+    group: isScheduler(job),
+    critical: job.critical,
+    forever: job.forever,
+    requires: [],
+    parent,
+    state: "idle",
+    failed: false,
+    startedAt: 0,
+    endedAt: 0,
+    output: [],
+    host: undefined,
+    error: undefined,
+    command: undefined,
+    members: 0,
+    membersEnded: 0,
+  };
+  describeJob(lj);
+  if (lj.host !== undefined) state.hosts = true;
+  if (parent) parent.members++;
+  if (!lj.group) state.counts.idle++;
+  if (lj.group) state.groups.set(lj.key, lj);
+  // a tree walk registers in display order; a late job goes after its group's members
+  if (inOrder || !parent) state.jobs.push(lj);
+  else state.jobs.splice(lastDescendantIndex(state, parent) + 1, 0, lj);
+  state.byJob.set(job, lj);
+  return lj;
+}
+
+function lastDescendantIndex(state: LiveState, group: LiveJob): number {
+  let i = state.jobs.indexOf(group);
+  const depth = group.path.length;
+  while (i + 1 < state.jobs.length && state.jobs[i + 1]!.path.length > depth) i++;
+  return i;
+}
+
+/** Host and command text from the job's own description (SSH jobs describe their node). */
+function describeJob(lj: LiveJob): void {
+  try {
+    const d = lj.job.describe();
+    if (d.kind === "commands" && typeof d.node === "object" && d.node !== null) {
+      const host = (d.node as Record<string, unknown>).host;
+      if (typeof host === "string" && host !== "localhost") lj.host = host;
+    } else if (d.kind === "function" && typeof d.module === "string")
+      lj.command = `${String(d.name)}() from ${d.module}`;
+    const details = lj.job.details();
+    if (details) lj.command = details;
+  } catch {
+    // a job whose description throws is shown without one
+  }
+}

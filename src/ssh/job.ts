@@ -1,0 +1,168 @@
+/**
+ * `SshJob`: a job running commands in order on one node (SshNode or LocalNode).
+ * Critical: stops at the first failing command and throws its error (host, command,
+ * exit code/signal). Non-critical: runs every command and records every failure in its
+ * result — including errors like a missing script or an SFTP failure (fixes B33). In both
+ * modes a host that cannot be reached (connect, DNS, auth, host key) fails the job.
+ */
+import { inspect } from "node:util";
+import { AiorchError } from "../errors.ts";
+import { AbstractJob, type JobContext, type JobDescription, type JobOptions } from "../job.ts";
+import { type Command, commandLabel, describeCommand, run } from "./commands.ts";
+import { isUnreachableError, SshChannelError } from "./errors.ts";
+import { type CommandOutcome, executeCommand } from "./exec.ts";
+import { abortReason } from "./limits.ts";
+import type { CommandNode } from "./types.ts";
+
+/** Options of {@link SshJob}: the common job options. */
+export type SshJobOptions = JobOptions;
+
+/** What an SshJob returns: every command's outcome, and which failed. */
+export class SshJobResult {
+  /** `user@host[:port]` */
+  readonly node: string;
+  readonly commands: readonly CommandOutcome[];
+
+  constructor(node: string, commands: readonly CommandOutcome[]) {
+    this.node = node;
+    this.commands = commands;
+  }
+
+  /** True when every command succeeded. */
+  get ok(): boolean {
+    return this.commands.every((c) => c.ok);
+  }
+
+  /** The failed commands. */
+  get failures(): readonly CommandOutcome[] {
+    return this.commands.filter((c) => !c.ok);
+  }
+
+  /** `OK`, or `failed: [2] "exit 3" exited 3 on …` */
+  toString(): string {
+    if (this.ok) return "OK";
+    return `failed: ${this.failures.map((f) => `[${f.index}] ${f.error?.shortMessage ?? f.label}`).join(" - ")}`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** Something SshJob accepts as commands: a command, a command line, or a list of them. */
+export type CommandsInput = Command | string | ReadonlyArray<Command | string | null | undefined>;
+
+const derivedLabels = new Map<string, number>();
+
+function deriveLabel(node: CommandNode, commands: readonly Command[]): string {
+  const first = commands[0] ? commandLabel(commands[0]) : "(no command)";
+  const short = first.length > 40 ? `${first.slice(0, 39)}…` : first;
+  const base = `${short}${commands.length > 1 ? ` +${commands.length - 1}` : ""}@${node.shortName}`;
+  const n = (derivedLabels.get(base) ?? 0) + 1;
+  derivedLabels.set(base, n);
+  return n === 1 ? base : `${base} #${n}`;
+}
+
+function normalize(input: CommandsInput): Command[] {
+  const list =
+    typeof input === "string" || !Array.isArray(input) ? [input as Command | string] : input;
+  const out: Command[] = [];
+  for (const c of list) {
+    if (c === null || c === undefined) continue;
+    if (typeof c === "string") out.push(run(c));
+    else if (typeof c === "object" && typeof (c as Command).type === "string")
+      out.push(c as Command);
+    else
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `SshJob: commands must be run(), runScript()… or strings, got ${typeof c}`,
+      );
+  }
+  if (out.length === 0)
+    throw new AiorchError("INVALID_ARGUMENT", "SshJob: give at least one command");
+  return out;
+}
+
+/**
+ * Commands run in order on a node.
+ *
+ * @example
+ * ```ts
+ * new SshJob(node, [run("apt-get", "install", "-y", "iperf3"), pull(["/var/log/app.log"], "logs/")],
+ *            { label: "install", critical: true });
+ * ```
+ */
+export class SshJob extends AbstractJob<SshJobResult> {
+  readonly node: CommandNode;
+  readonly commands: readonly Command[];
+
+  constructor(node: CommandNode, commands: CommandsInput, opts: SshJobOptions = {}) {
+    const list = normalize(commands);
+    if (!node || typeof (node as CommandNode).exec !== "function")
+      throw new AiorchError("INVALID_ARGUMENT", "SshJob: node must be an SshNode or a LocalNode");
+    super(opts);
+    this.node = node;
+    this.commands = Object.freeze(list);
+    if (this._generatedLabel) this._label = deriveLabel(node, list);
+  }
+
+  override get kind(): string {
+    return "SshJob";
+  }
+
+  async run(ctx: JobContext): Promise<SshJobResult> {
+    const outcomes: CommandOutcome[] = [];
+    for (const [index, command] of this.commands.entries()) {
+      if (ctx.signal.aborted) throw abortReason(ctx.signal);
+      const started = Date.now();
+      let outcome: CommandOutcome;
+      try {
+        outcome = await executeCommand(
+          { node: this.node, ctx, signal: ctx.signal },
+          command,
+          index,
+        );
+      } catch (err) {
+        if (isUnreachableError(err) || ctx.signal.aborted) throw err;
+        const error =
+          err instanceof AiorchError
+            ? err
+            : new SshChannelError(
+                `"${commandLabel(command, ctx.vars)}" on ${this.node.name} failed: ${String(err)}`,
+                {
+                  host: this.node.host,
+                  user: this.node.user,
+                  command: commandLabel(command, ctx.vars),
+                  cause: err,
+                },
+              );
+        outcome = {
+          index,
+          label: commandLabel(command, ctx.vars),
+          exitCode: null,
+          signal: null,
+          durationMs: Date.now() - started,
+          ok: false,
+          error,
+        };
+      }
+      outcomes.push(outcome);
+      if (!outcome.ok && this.critical && outcome.error) throw outcome.error;
+    }
+    return new SshJobResult(this.node.name, outcomes);
+  }
+
+  /** `user@host` then one line per command. */
+  override details(): string {
+    return [this.node.name, ...this.commands.map((c) => commandLabel(c))].join("\n");
+  }
+
+  /** Node facts (no secrets) and command specs, for traces and code generation. */
+  override describe(): JobDescription {
+    return {
+      kind: "commands",
+      node: this.node.describe(),
+      commands: this.commands.map(describeCommand),
+    };
+  }
+}

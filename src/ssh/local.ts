@@ -1,0 +1,151 @@
+/**
+ * `LocalNode`: the same interface as SshNode, on this machine. Commands run through
+ * `/bin/sh -c` in their own process group (a timeout or cancel signals the whole group);
+ * push/pull copy files; scripts are staged in a private temp dir and removed afterwards.
+ */
+import { spawn } from "node:child_process";
+import { chmod, cp, lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir, userInfo } from "node:os";
+import { basename, join } from "node:path";
+import type { JobContext } from "../job.ts";
+import type { ExecStatus } from "./connection.ts";
+import { SshChannelError, SshFileError } from "./errors.ts";
+import { abortReason } from "./limits.ts";
+import type { CommandNode, NodeExecOptions, StagedFile } from "./types.ts";
+
+/** Options of {@link LocalNode}. */
+export interface LocalNodeOptions {
+  /** shell used for commands @default "/bin/sh" */
+  shell?: string;
+}
+
+/**
+ * Commands on the local machine.
+ * @example new SshJob(new LocalNode(), [run("make", "-j4")])
+ */
+export class LocalNode implements CommandNode {
+  readonly host = "localhost";
+  readonly user: string;
+  readonly shell: string;
+
+  constructor(opts: LocalNodeOptions = {}) {
+    this.user = safeUser();
+    this.shell = opts.shell ?? "/bin/sh";
+  }
+
+  get name(): string {
+    return `${this.user}@localhost`;
+  }
+
+  get shortName(): string {
+    return "localhost";
+  }
+
+  toString(): string {
+    return "localhost";
+  }
+
+  exec(opts: NodeExecOptions): Promise<ExecStatus> {
+    if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal));
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.shell, ["-c", opts.command], {
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const kill = (sig: string) => {
+        try {
+          if (child.pid)
+            process.kill(-child.pid, `SIG${sig.replace(/^SIG/, "")}` as NodeJS.Signals);
+        } catch {
+          // group already gone
+        }
+      };
+      const closer = opts.closeSignal ?? opts.signal;
+      const onClose = () => kill("KILL");
+      closer?.addEventListener("abort", onClose, { once: true });
+      child.stdout.on("data", (c: Buffer) => opts.onStdout(c));
+      child.stderr.on("data", (c: Buffer) => opts.onStderr(c));
+      child.once("error", (err) => {
+        closer?.removeEventListener("abort", onClose);
+        reject(
+          new SshChannelError(`cannot run "${opts.command}" locally: ${err.message}`, {
+            host: this.host,
+            user: this.user,
+            command: opts.command,
+            cause: err,
+          }),
+        );
+      });
+      child.once("close", (code, sig) => {
+        closer?.removeEventListener("abort", onClose);
+        resolve({ exitCode: code, signal: sig ? sig.replace(/^SIG/, "") : null });
+      });
+      opts.onStart?.(kill);
+    });
+  }
+
+  async push(opts: { locals: readonly string[]; remote: string }): Promise<number> {
+    return copyPaths(opts.locals, opts.remote, this);
+  }
+
+  async pull(opts: { remotes: readonly string[]; local: string }): Promise<number> {
+    return copyPaths(opts.remotes, opts.local, this);
+  }
+
+  async stage(opts: { files: readonly StagedFile[]; signal?: AbortSignal; ctx?: JobContext }) {
+    const dir = await mkdtemp(join(tmpdir(), "aiorch-local-"));
+    for (const f of opts.files) {
+      await writeFile(join(dir, f.name), f.data);
+      await chmod(join(dir, f.name), f.mode);
+    }
+    return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  }
+
+  describe(): Record<string, unknown> {
+    return { type: "local", ...(this.shell !== "/bin/sh" ? { shell: this.shell } : {}) };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "localuser";
+  }
+}
+
+/** cp with the same rules as SFTP push/pull (see sftp.ts). */
+async function copyPaths(
+  sources: readonly string[],
+  dest: string,
+  node: LocalNode,
+): Promise<number> {
+  const contents = sources.some((s) => s.endsWith("/"));
+  let destIsDir = dest.endsWith("/") || sources.length > 1 || contents;
+  if (!destIsDir)
+    destIsDir = await lstat(dest).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+  if (destIsDir) await mkdir(dest, { recursive: true });
+  let n = 0;
+  for (const src of sources) {
+    const st = await lstat(src).catch(() => undefined);
+    if (!st)
+      throw new SshFileError(`copy: ${src} not found`, {
+        host: node.host,
+        user: node.user,
+        file: src,
+      });
+    const target = !destIsDir
+      ? dest
+      : st.isDirectory() && src.endsWith("/")
+        ? dest
+        : join(dest, basename(src));
+    await cp(src, target, { recursive: true, force: true, preserveTimestamps: false });
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,58 @@
+import type { AbstractJob, JobContext, JobFn } from "../job.ts";
+import type { JsonValue, TraceWork } from "./types.ts";
+
+/**
+ * What a job is, told by its function while it runs. Builders (the DSL) wrap job bodies,
+ * so `Job.describe()` cannot see a {@link replay} or {@link moduleJob} body; such a body
+ * notes its description here when it starts, and the recorder reads it.
+ */
+const noted = new WeakMap<AbstractJob, TraceWork>();
+
+/** @internal note what the job running with `ctx` is */
+export function noteWork(ctx: JobContext, work: TraceWork): void {
+  const job = (ctx as { job?: unknown }).job;
+  if (job && typeof job === "object") noted.set(job as AbstractJob, work);
+}
+
+/** @internal the work noted by a running job, if any */
+export function notedWork(job: AbstractJob): TraceWork | undefined {
+  return noted.get(job);
+}
+
+/** Where a module-bound job's function comes from. */
+export interface ModuleSource<A extends readonly unknown[]> {
+  /** module specifier, as imported by the scenario file @example "./steps.ts" */
+  module: string;
+  /** export name @example "install" */
+  name: string;
+  /** extra arguments, after the context (JSON values, recorded in traces) @default [] */
+  args?: A;
+}
+
+/**
+ * A job body calling `fn(ctx, ...args)` that records where `fn` comes from, so a trace of
+ * the run says "function `install` of `./steps.ts`" and `aiorch codegen` emits an import
+ * and a call instead of a replay. Codegen emits it for function jobs.
+ *
+ * @example
+ * ```ts
+ * import { install } from "./steps.ts";
+ * scenario("s").job("install", moduleJob(install, { module: "./steps.ts", name: "install", args: ["iperf3"] }));
+ * ```
+ */
+export function moduleJob<A extends readonly JsonValue[], R>(
+  fn: (ctx: JobContext, ...args: A) => R,
+  source: ModuleSource<A>,
+): JobFn<Awaited<R>> {
+  const args = (source.args ?? []) as unknown as A;
+  const work: TraceWork = {
+    kind: "function",
+    module: source.module,
+    name: source.name,
+    ...(source.args ? { args: [...source.args] } : {}),
+  };
+  return async (ctx: JobContext): Promise<Awaited<R>> => {
+    noteWork(ctx, work);
+    return await fn(ctx, ...args);
+  };
+}

@@ -1,0 +1,44 @@
+import type { JobOutputEvent, RunEvent } from "../../src/events.ts";
+import { Scheduler } from "../../src/scheduler.ts";
+import type { AbstractJob } from "../../src/job.ts";
+import { SshNode, type SshNodeOptions } from "../../src/ssh/index.ts";
+import type { Sshd } from "./sshd.ts";
+
+/** A node on the test sshd, host-key verified against its known_hosts. */
+export function nodeOn(sshd: Sshd, address: string, extra: Partial<SshNodeOptions> = {}): SshNode {
+  return new SshNode({
+    host: address,
+    port: sshd.port,
+    user: sshd.user,
+    keys: [sshd.keys.clientKey.path],
+    knownHosts: sshd.knownHosts,
+    agent: false,
+    connectTimeout: 10_000,
+    ...extra,
+  });
+}
+
+/** Run jobs in a scheduler, collecting output events. */
+export async function runJobs(
+  jobs: AbstractJob[],
+  opts: { critical?: boolean; timeout?: number; window?: number } = {},
+): Promise<{ ok: boolean; scheduler: Scheduler; output: JobOutputEvent[]; events: RunEvent[] }> {
+  const scheduler = new Scheduler(jobs, {
+    critical: opts.critical ?? false,
+    timeout: opts.timeout ?? 30_000,
+    window: opts.window,
+  });
+  const output: JobOutputEvent[] = [];
+  const events: RunEvent[] = [];
+  scheduler.on((e) => {
+    events.push(e);
+    if (e.type === "job-output") output.push(e);
+  });
+  const ok = await scheduler.run();
+  return { ok, scheduler, output, events };
+}
+
+/** stdout lines of a job's output events. */
+export function stdoutOf(output: JobOutputEvent[], label: string): string[] {
+  return output.filter((e) => e.label === label && e.stream === "stdout").map((e) => e.line);
+}
