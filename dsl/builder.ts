@@ -26,7 +26,6 @@ import type {
   NewLabel,
   ScenarioResults,
   View,
-  ViewIn,
   ResultsOf,
 } from "./types.ts";
 
