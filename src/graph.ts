@@ -3,7 +3,7 @@
  * given set are ignored by the queries (validation reports them; `sanitize` removes them).
  * Every result keeps insertion order.
  */
-import type { AbstractJob } from "./job.ts";
+import { AbstractJob } from "./job.ts";
 
 type Jobs = readonly AbstractJob[];
 
@@ -38,11 +38,16 @@ export function findCycle({ jobs }: { jobs: Jobs }): AbstractJob[] | undefined {
   for (let v = 0; v < n; v++) jobs[v]!._index = v;
   // requirement lists in compressed form: req[off[v] .. off[v+1])
   const off = new Int32Array(n + 1);
-  for (let v = 0; v < n; v++) off[v + 1] = off[v]! + jobs[v]!._required.size;
+  for (let v = 0; v < n; v++) off[v + 1] = off[v]! + jobs[v]!._reqCount();
   const req = new Int32Array(off[n]!).fill(-1);
   for (let v = 0; v < n; v++) {
-    let k = off[v]!;
-    for (const r of jobs[v]!._required) req[k++] = jobs[r._index] === r ? r._index : -1;
+    const rs = jobs[v]!._req;
+    if (rs === undefined) continue;
+    if (rs instanceof AbstractJob) req[off[v]!] = jobs[rs._index] === rs ? rs._index : -1;
+    else {
+      let k = off[v]!;
+      for (const r of rs) req[k++] = jobs[r._index] === r ? r._index : -1;
+    }
   }
   const color = new Uint8Array(n); // 0 new, 1 on stack, 2 finished
   const parent = new Int32Array(n).fill(-1);

@@ -93,9 +93,11 @@ export abstract class AbstractJob<T = unknown> {
   /** @internal */
   _generatedLabel: boolean;
   /** @internal */
-  readonly _required: Set<AbstractJob> = new Set();
+  _req: AbstractJob | AbstractJob[] | Set<AbstractJob> | undefined = undefined;
   /** @internal schedulers this job was added to (more than one is a validation error) */
-  _owners: AbstractJob<boolean>[] | undefined;
+  _owner: AbstractJob<boolean> | undefined;
+  /** @internal further schedulers, when a job was added to several (a validation error) */
+  _moreOwners: AbstractJob<boolean>[] | undefined;
   /** @internal */
   _state: JobState = "idle";
   /** @internal */
@@ -155,7 +157,7 @@ export abstract class AbstractJob<T = unknown> {
   /** Effective criticality: the job's own, else its scheduler's, else `true`. */
   get critical(): boolean {
     if (this._critical !== undefined) return this._critical;
-    const owner = this._owners?.[0];
+    const owner = this._owner;
     return owner ? owner.critical : true;
   }
   set critical(value: boolean | undefined) {
@@ -177,6 +179,58 @@ export abstract class AbstractJob<T = unknown> {
     return this._required;
   }
 
+  /**
+   * @internal requirements as a mutable Set. Storage is `_req`: nothing, one job, an exact-size
+   * array of up to 8, or a Set (a Set per job would double a job's memory), so this
+   * upgrades it to a Set: for cold paths only. Hot paths read `_req` directly.
+   */
+  get _required(): Set<AbstractJob> {
+    const r = this._req;
+    if (r instanceof Set) return r;
+    const set = new Set<AbstractJob>(r instanceof AbstractJob ? [r] : r);
+    this._req = set;
+    return set;
+  }
+
+  /** @internal every scheduler this job was added to */
+  get _owners(): AbstractJob<boolean>[] {
+    return this._owner === undefined ? [] : [this._owner, ...(this._moreOwners ?? [])];
+  }
+
+  /** @internal number of requirements */
+  _reqCount(): number {
+    const r = this._req;
+    return r === undefined
+      ? 0
+      : r instanceof AbstractJob
+        ? 1
+        : r instanceof Set
+          ? r.size
+          : r.length;
+  }
+
+  /** @internal add one requirement */
+  _reqAdd(job: AbstractJob): void {
+    const r = this._req;
+    if (r === undefined) this._req = job;
+    else if (r instanceof AbstractJob) {
+      if (r !== job) this._req = [r, job];
+    } else if (r instanceof Set) r.add(job);
+    else if (!r.includes(job)) {
+      if (r.length >= 8) {
+        const set = new Set(r);
+        set.add(job);
+        this._req = set;
+      } else {
+        // exact-size copy: a spread or push would over-allocate
+        const next = new Array<AbstractJob>(r.length + 1);
+        for (let k = 0; k < r.length; k++) next[k] = r[k]!;
+        next[r.length] = job;
+        this._req = next;
+      }
+    }
+  }
+
   /** Start and end of the last run, epoch ms (0 when not started / not ended). */
   get startedAt(): number {
     return this._startedAt;
@@ -193,7 +247,7 @@ export abstract class AbstractJob<T = unknown> {
     const one = reqs.length === 1 ? reqs[0] : undefined;
     if (one instanceof AbstractJob && one !== this) {
       // fast path: one job (what builders and generated code do, 100k times)
-      this._required.add(one);
+      this._reqAdd(one);
       return this;
     }
     for (const job of flattenRequirements(reqs)) {
@@ -201,7 +255,7 @@ export abstract class AbstractJob<T = unknown> {
         throw new ValidationError("SELF_REQUIREMENT", `job "${this._label}" requires itself`, {
           label: this._label,
         });
-      this._required.add(job);
+      this._reqAdd(job);
     }
     return this;
   }

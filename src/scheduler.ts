@@ -164,8 +164,8 @@ export class Scheduler extends AbstractJob<boolean> {
     if (this.members.has(job)) return;
     this.members.add(job);
     this.items.push(job);
-    if (job._owners) job._owners.push(this);
-    else job._owners = [this];
+    if (job._owner === undefined) job._owner = this;
+    else (job._moreOwners ??= []).push(this);
   }
 
   /** Remove a direct job (its dependents keep their requirement on it: see `sanitize`). */
@@ -179,7 +179,9 @@ export class Scheduler extends AbstractJob<boolean> {
         },
       );
     this.items.splice(this.items.indexOf(job), 1);
-    if (job._owners) job._owners = job._owners.filter((o) => o !== this);
+    const rest = job._owners.filter((o) => o !== this);
+    job._owner = rest[0];
+    job._moreOwners = rest.length > 1 ? rest.slice(1) : undefined;
     return this;
   }
 
@@ -253,7 +255,7 @@ export class Scheduler extends AbstractJob<boolean> {
     const generated: AbstractJob[] = [];
     const visit = (s: Scheduler): void => {
       for (const job of s.items) {
-        if (job._owners && job._owners.length > 1)
+        if (job._moreOwners !== undefined)
           throw new ValidationError(
             "JOB_IN_TWO_SCHEDULERS",
             `job "${job.label}" is in two schedulers: ${job._owners.map((o) => `"${o.label}"`).join(" and ")}`,
@@ -265,14 +267,11 @@ export class Scheduler extends AbstractJob<boolean> {
           if (other && other !== job) throw duplicateLabel(job.label);
           labels.set(job.label, job);
         }
-        for (const r of job._required)
-          if (!s.members.has(r))
-            throw new ValidationError(
-              "UNKNOWN_REQUIREMENT",
-              `job "${job.label}" requires "${r.label}", which is not in scheduler "${s.label}"` +
-                ` (requirements must stay inside one scheduler; sanitize() removes them)`,
-              { label: job.label, labels: [job.label, r.label] },
-            );
+        const req = job._req;
+        if (req instanceof AbstractJob) {
+          if (!s.members.has(req)) throw outsideRequirement(job, req, s);
+        } else if (req !== undefined)
+          for (const r of req) if (!s.members.has(r)) throw outsideRequirement(job, r, s);
       }
       const cycle = graph.findCycle({ jobs: s.items });
       if (cycle)
@@ -310,7 +309,7 @@ export class Scheduler extends AbstractJob<boolean> {
         label: this.label,
       });
     this.validate();
-    for (const j of this.allJobs({ schedulers: true })) j._reset();
+    resetTree(this);
     const scope: RunScope = { vars: { ...opts.vars }, resources: new Set() };
     return this.execute({
       scope,
@@ -400,13 +399,25 @@ export class Scheduler extends AbstractJob<boolean> {
     for (let i = 0; i < n; i++) {
       const job = jobs[i]!;
       if (!job.forever) nonForeverLeft++;
-      pending[i] = job._required.size;
-      for (const r of job._required) off[r._index + 1]!++;
+      const req = job._req;
+      if (req === undefined) continue;
+      if (req instanceof AbstractJob) {
+        pending[i] = 1;
+        off[req._index + 1]!++;
+      } else {
+        pending[i] = job._reqCount();
+        for (const r of req) off[r._index + 1]!++;
+      }
     }
     for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
     const succ = new Int32Array(off[n]!);
     const fill = off.slice(0, n);
-    for (let i = 0; i < n; i++) for (const r of jobs[i]!._required) succ[fill[r._index]!++] = i;
+    for (let i = 0; i < n; i++) {
+      const req = jobs[i]!._req;
+      if (req === undefined) continue;
+      if (req instanceof AbstractJob) succ[fill[req._index]!++] = i;
+      else for (const r of req) succ[fill[r._index]!++] = i;
+    }
 
     const nonForeverTotal = nonForeverLeft;
     const window = p.window && p.window > 0 ? p.window : Number.POSITIVE_INFINITY;
@@ -831,6 +842,15 @@ export class Scheduler extends AbstractJob<boolean> {
   }
 }
 
+/** Reset the run state of a scheduler and every job below it (no generator: 100k jobs). */
+function resetTree(s: Scheduler): void {
+  s._reset();
+  for (const j of s.jobs) {
+    if (j instanceof Scheduler) resetTree(j);
+    else j._reset();
+  }
+}
+
 /** Wait for promises to settle, at most `ms`. */
 function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
   let t: NodeJS.Timeout | undefined;
@@ -873,6 +893,15 @@ async function runBounded(
         ),
       });
   });
+}
+
+function outsideRequirement(job: AbstractJob, r: AbstractJob, s: AbstractJob): ValidationError {
+  return new ValidationError(
+    "UNKNOWN_REQUIREMENT",
+    `job "${job.label}" requires "${r.label}", which is not in scheduler "${s.label}"` +
+      ` (requirements must stay inside one scheduler; sanitize() removes them)`,
+    { label: job.label, labels: [job.label, r.label] },
+  );
 }
 
 function duplicateLabel(label: string): ValidationError {

@@ -63,6 +63,15 @@ const expected: Record<string, { args?: string[]; lines: RegExp[] }> = {
       /end fanout-join: ok/,
     ],
   },
+  "experiment.scenario.ts": {
+    // the README's example
+    lines: [
+      /\| probe\/probe:beta probing beta/,
+      /report done/,
+      /Job report -> 'kernel [^']+: 3 probes, total 14'/,
+      /end experiment: ok/,
+    ],
+  },
   "composed.scenario.ts": {
     lines: [
       /migrate\/invoices migrated invoices/,
