@@ -6,14 +6,24 @@ const node = new LocalNode(); // same interface as new SshNode({ host, user, gat
 
 export default scenario("experiment", { timeout: 30_000 })
   .ssh("kernel", node, [run("uname", "-r", { capture: "kernel" })])
-  .each("probe", ["alpha", "beta", "gamma"], async (name, { log }) => {
-    log(`probing ${name}`);
-    return name.length;
-  }, { after: ["kernel"], window: 2 })
-  .job("report", async ({ results, vars }) => {
-    const total = results.probe.reduce((a, b) => a + b, 0);   // results.probe: number[]
-    return `kernel ${vars.kernel}: ${results.probe.length} probes, total ${total}`;
-  }, { after: ["probe"] })
+  .each(
+    "probe",
+    ["alpha", "beta", "gamma"],
+    async (name, { log }) => {
+      log(`probing ${name}`);
+      return name.length;
+    },
+    { after: ["kernel"], window: 2 },
+  )
+  .job(
+    "report",
+    async ({ results, vars }) => {
+      const total = results.probe.reduce((a, b) => a + b, 0); // results.probe: number[]
+      return `kernel ${vars.kernel}: ${results.probe.length} probes, total ${total}`;
+    },
+    { after: ["probe"] },
+  )
   .job("notify", async ({ results }) => `sent: ${results.report}`, {
-    after: ["report"], critical: false,                        // a failure here is reported, not fatal
+    after: ["report"],
+    critical: false, // a failure here is reported, not fatal
   });

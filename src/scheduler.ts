@@ -165,7 +165,7 @@ export class Scheduler extends AbstractJob<boolean> {
     this.members.add(job);
     this.items.push(job);
     if (job._owner === undefined) job._owner = this;
-    else (job._moreOwners ??= []).push(this);
+    else job._moreOwners = [...(job._moreOwners ?? []), this];
   }
 
   /** Remove a direct job (its dependents keep their requirement on it: see `sanitize`). */
