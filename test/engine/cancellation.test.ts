@@ -1,4 +1,4 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { CancelledError, Job, Scheduler } from "../../src/index.ts";
 import { Recorder, sleep, timed } from "./helpers.ts";
 
@@ -113,6 +113,22 @@ describe("cancellation", () => {
     expect(value).toBe(false);
     expect(ms).toBeLessThan(100 + 1000 + 300);
     expect(inner.state).toBe("cancelled");
+  });
+
+  test("many jobs listening to the run's signal raise no MaxListenersExceededWarning", async () => {
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      const r = new Recorder();
+      const jobs = Array.from({ length: 25 }, (_, i) => r.job(`l${i}`, 1000));
+      const s = new Scheduler(jobs, { timeout: 50 });
+      expect(await s.run()).toBe(false);
+      await sleep(10);
+      expect(r.spans.every((x) => x.outcome === "abort")).toBe(true);
+      const names = warn.mock.calls.map((c) => String((c[0] as Error)?.name ?? c[0]));
+      expect(names.filter((n) => n.includes("MaxListeners"))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test("the job's signal carries the reason: a CancelledError with code TIMEOUT", async () => {
