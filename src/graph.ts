@@ -6,6 +6,8 @@
 import { AbstractJob } from "./job.ts";
 
 type Jobs = readonly AbstractJob[];
+/** A query about some jobs (`targets`) within a scheduler's jobs. */
+type Query = { jobs: Jobs; targets: Iterable<AbstractJob> };
 
 /** Index of each job in `jobs`. */
 function indexOf(jobs: Jobs): Map<AbstractJob, number> {
@@ -118,13 +120,7 @@ export function outsideRequirements({ jobs }: { jobs: Jobs }): [AbstractJob, Abs
 }
 
 /** Direct requirements of `targets` that are in `jobs`. */
-export function predecessors({
-  jobs,
-  targets,
-}: {
-  jobs: Jobs;
-  targets: Iterable<AbstractJob>;
-}): AbstractJob[] {
+export function predecessors({ jobs, targets }: Query): AbstractJob[] {
   const t = new Set(targets);
   const set = new Set(jobs);
   const found = new Set<AbstractJob>();
@@ -133,25 +129,13 @@ export function predecessors({
 }
 
 /** Jobs in `jobs` that directly require one of `targets`. */
-export function successors({
-  jobs,
-  targets,
-}: {
-  jobs: Jobs;
-  targets: Iterable<AbstractJob>;
-}): AbstractJob[] {
+export function successors({ jobs, targets }: Query): AbstractJob[] {
   const t = new Set(targets);
   return jobs.filter((j) => [...j._required].some((r) => t.has(r)));
 }
 
 /** Transitive requirements of `targets` (excluding the targets themselves). */
-export function upstream({
-  jobs,
-  targets,
-}: {
-  jobs: Jobs;
-  targets: Iterable<AbstractJob>;
-}): AbstractJob[] {
+export function upstream({ jobs, targets }: Query): AbstractJob[] {
   const set = new Set(jobs);
   const start = new Set(targets);
   const seen = new Set<AbstractJob>();
@@ -168,13 +152,7 @@ export function upstream({
 }
 
 /** Transitive dependents of `targets` (excluding the targets themselves). */
-export function downstream({
-  jobs,
-  targets,
-}: {
-  jobs: Jobs;
-  targets: Iterable<AbstractJob>;
-}): AbstractJob[] {
+export function downstream({ jobs, targets }: Query): AbstractJob[] {
   const succ = successorLists(jobs);
   const idx = indexOf(jobs);
   const start = new Set(targets);

@@ -244,10 +244,11 @@ export abstract class AbstractJob<T = unknown> {
    * depth; `null`/`undefined` are skipped. A job requiring itself throws `SELF_REQUIREMENT`.
    */
   requires(...reqs: Requirement[]): this {
-    const one = reqs.length === 1 ? reqs[0] : undefined;
-    if (one instanceof AbstractJob && one !== this) {
-      // fast path: one job (what builders and generated code do, 100k times)
-      this._reqAdd(one);
+    // fast path: plain jobs (what builders and generated code pass, 100k times)
+    let plain = true;
+    for (const r of reqs) if (!(r instanceof AbstractJob) || r === this) plain = false;
+    if (plain) {
+      for (const r of reqs) this._reqAdd(r as AbstractJob);
       return this;
     }
     for (const job of flattenRequirements(reqs)) {
