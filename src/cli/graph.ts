@@ -2,11 +2,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { AiorchError } from "../errors.ts";
-import { timelineFromTrace } from "../render/from-trace.ts";
-import { renderReport } from "../render/report.ts";
-import { readTrace } from "../trace/file.ts";
 import { EXIT } from "./exit.ts";
-import { loadScenario } from "./load.ts";
 
 /** Formats of `aiorch graph`. */
 export const GRAPH_FORMATS = ["dot", "mermaid", "svg", "png"] as const;
@@ -34,6 +30,12 @@ export function registerGraphCommands(program: Command, setCode: (code: number) 
       "HTML file to write (default: stdout, or TRACE.html on a terminal)",
     )
     .action(async (trace: string, opts: { output?: string }) => {
+      // loaded here, not at the top: registering the command (every `aiorch` start) stays cheap
+      const [{ timelineFromTrace }, { renderReport }, { readTrace }] = await Promise.all([
+        import("../render/from-trace.ts"),
+        import("../render/report.ts"),
+        import("../trace/file.ts"),
+      ]);
       const model = timelineFromTrace(await readTrace({ file: trace }));
       const html = renderReport({ model });
       const target =
@@ -57,6 +59,7 @@ export interface GraphCliOptions {
 
 async function graphCommand(file: string, opts: GraphCliOptions): Promise<number> {
   const format = pickFormat(opts);
+  const { loadScenario } = await import("./load.ts");
   const { scheduler } = await loadScenario({ file, params: opts.param });
   scheduler.validate();
   const dot = scheduler.exportDot();

@@ -1,10 +1,8 @@
 import type { Command } from "commander";
 import { AiorchError } from "../errors.ts";
 import { EXIT } from "./exit.ts";
-import { loadScenario } from "./load.ts";
-import { attachView, type ViewMode } from "./view.ts";
+import type { ViewMode } from "./view.ts";
 import { basename, resolve } from "node:path";
-import { recordToFile } from "../trace/record.ts";
 
 /** Parse a non-negative integer option, naming the option when it is not one. */
 export function parseCount(option: string): (value: string) => number {
@@ -60,6 +58,12 @@ export interface RunCliOptions {
 }
 
 async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
+  // loaded here, not at the top: registering the command (every `aiorch` start) stays cheap
+  const [{ loadScenario }, { attachView }, { recordToFile }] = await Promise.all([
+    import("./load.ts"),
+    import("./view.ts"),
+    import("../trace/record.ts"),
+  ]);
   const { scheduler, options } = await loadScenario({ file, params: opts.param });
   if (opts.plan) {
     scheduler.validate();

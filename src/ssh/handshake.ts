@@ -236,6 +236,7 @@ export async function openConnection(opts: OpenConnectionOptions): Promise<SshCo
           verify(false);
         },
       } as Parameters<Client["connect"]>[0]);
+      skipHostKeysProof(client);
     });
     return new SshConnection(client, opts, opts.maxSessions, negotiated);
   } finally {
@@ -243,6 +244,31 @@ export async function openConnection(opts: OpenConnectionOptions): Promise<SshCo
     opts.signal?.removeEventListener("abort", onOuterAbort);
     release();
   }
+}
+
+/**
+ * OpenSSH servers announce their host keys after authentication (`hostkeys-00@openssh.com`,
+ * no reply wanted) and ssh2 answers by asking the server to prove them: one more request, a
+ * signature on the server and a verification here per connection, only to emit a `hostkeys`
+ * event aiorch never listens to (known_hosts is checked in `hostVerifier`). Acknowledge the
+ * announcement without the proof, as OpenSSH does when UpdateHostKeys is off. Reaches into
+ * ssh2's message handlers; when their shape differs, nothing changes.
+ */
+function skipHostKeysProof(client: Client): void {
+  type GlobalRequest = (
+    proto: { requestSuccess(): void },
+    name: string,
+    wantReply: boolean,
+    data: unknown,
+  ) => void;
+  const handlers = (client as unknown as { _protocol?: { _handlers?: unknown } })._protocol
+    ?._handlers as { GLOBAL_REQUEST?: GlobalRequest } | undefined;
+  const original = handlers?.GLOBAL_REQUEST;
+  if (!handlers || typeof original !== "function") return;
+  handlers.GLOBAL_REQUEST = (proto, name, wantReply, data) => {
+    if (name !== "hostkeys-00@openssh.com") return original(proto, name, wantReply, data);
+    if (wantReply) proto.requestSuccess();
+  };
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -3,6 +3,7 @@
  * explicit key files, else the agent, else `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`.
  * Encrypted keys are opened with the `passphrase` option (a string or a callback).
  */
+import { createHash, createPrivateKey, sign as cryptoSign } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,77 @@ import { SshAuthError } from "./errors.ts";
 
 // ssh2 is CommonJS: `utils` is not a named export under Node ESM
 const { utils } = ssh2;
+
+/**
+ * Parsed keys by file, reused while the file's bytes (and the passphrase) are the same:
+ * 100 nodes sharing a key file parse it once, and an encrypted key's KDF runs once, not
+ * once per connection. Files are still read at each load, so a changed file is parsed again.
+ * Forgotten 30 s after the last use: decrypted keys do not stay in memory for good.
+ */
+const parsedKeys = new Map<string, { data: Buffer; phrase: string; key: ParsedKey }>();
+const KEEP_KEYS_MS = 30_000;
+let forget: NodeJS.Timeout | undefined;
+
+function keepKeys(): void {
+  if (forget) forget.refresh();
+  else {
+    forget = setTimeout(() => {
+      parsedKeys.clear();
+      forget = undefined;
+    }, KEEP_KEYS_MS);
+    forget.unref();
+  }
+}
+
+function cachedKey(path: string, data: Buffer, phrase: string): ParsedKey | undefined {
+  const hit = parsedKeys.get(path);
+  if (!hit || hit.phrase !== phrase || !hit.data.equals(data)) return undefined;
+  keepKeys();
+  return hit.key;
+}
+
+function cacheKey(path: string, data: Buffer, phrase: string, key: ParsedKey): ParsedKey {
+  const fast = withFastSign(key);
+  if (parsedKeys.size >= 32 && !parsedKeys.has(path)) parsedKeys.clear();
+  parsedKeys.set(path, { data, phrase, key: fast });
+  keepKeys();
+  return fast;
+}
+
+/** A passphrase as a cache tag (its hash, never the passphrase itself). */
+function phraseTag(phrase: string | undefined): string {
+  return phrase === undefined ? "" : createHash("sha256").update(phrase).digest("hex");
+}
+
+/**
+ * ssh2 signs with the key's PEM text, parsing it again at each signature (~0.3 ms, once per
+ * connection); sign with a key object parsed once instead, with the same algorithms. Keys
+ * whose algorithm ssh2 would pick itself (no hash given, not Ed25519) keep ssh2's method.
+ */
+function withFastSign(key: ParsedKey): ParsedKey {
+  const pem = key.getPrivatePEM();
+  let keyObject: ReturnType<typeof createPrivateKey>;
+  try {
+    keyObject = createPrivateKey(pem);
+  } catch {
+    return key;
+  }
+  const original = key.sign;
+  const ed25519 = key.type === "ssh-ed25519";
+  Object.defineProperty(key, "sign", {
+    configurable: true,
+    value: function sign(this: ParsedKey, data: Buffer, algo?: string): Buffer | Error {
+      if (!ed25519 && (typeof algo !== "string" || algo === ""))
+        return original.call(this, data, algo);
+      try {
+        return cryptoSign(ed25519 && !algo ? null : (algo as string), data, keyObject);
+      } catch (err) {
+        return err as Error;
+      }
+    },
+  });
+  return key;
+}
 
 /** A passphrase, or a function returning one for a given key file. */
 export type Passphrase = string | ((keyPath: string) => string | Promise<string>);
@@ -46,13 +118,18 @@ async function loadKey(
       },
     );
   }
+  const plain = cachedKey(path, data, "");
+  if (plain) return plain;
+  let phrase: string | undefined;
   let parsed = utils.parseKey(data);
   if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
     if (passphrase === undefined)
       throw new SshAuthError(`key file ${path} is encrypted: give the passphrase option`, {
         file: path,
       });
-    const phrase = typeof passphrase === "function" ? await passphrase(path) : passphrase;
+    phrase = typeof passphrase === "function" ? await passphrase(path) : passphrase;
+    const decrypted = cachedKey(path, data, phraseTag(phrase));
+    if (decrypted) return decrypted;
     parsed = utils.parseKey(data, phrase);
     if (parsed instanceof Error)
       throw new SshAuthError(`wrong passphrase for key file ${path}`, { file: path });
@@ -66,7 +143,7 @@ async function loadKey(
     if (!explicit) return undefined;
     throw new SshAuthError(`key file ${path} holds no private key`, { file: path });
   }
-  return key;
+  return cacheKey(path, data, phraseTag(phrase), key);
 }
 
 /**

@@ -22,7 +22,10 @@ export type HostKeyCheck =
   | { status: "changed"; expected: string }
   | { status: "revoked" };
 
-/** Parse a known_hosts file; a missing file is empty. */
+/** The last parse of each file, reused while its text is the same (one parse per run, not per host). */
+const parsedFiles = new Map<string, { text: string; entries: KnownHostEntry[] }>();
+
+/** Parse a known_hosts file; a missing file is empty. The entries must not be modified. */
 export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
   let text: string;
   try {
@@ -31,7 +34,12 @@ export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
-  return parseKnownHosts(text);
+  const hit = parsedFiles.get(path);
+  if (hit?.text === text) return hit.entries;
+  const entries = parseKnownHosts(text);
+  if (parsedFiles.size >= 16 && !hit) parsedFiles.clear();
+  parsedFiles.set(path, { text, entries });
+  return entries;
 }
 
 /** Parse known_hosts text. */

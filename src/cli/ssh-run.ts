@@ -1,0 +1,268 @@
+/**
+ * What `aiorch ssh`, `push` and `pull` do once their options are parsed (ssh.ts registers
+ * them and imports this module only when one of them runs): build one node per target
+ * (gateways shared per hop chain), run the commands, print the per-host summary.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import pc from "picocolors";
+import { AiorchError, describeError } from "../errors.ts";
+import { Scheduler } from "../scheduler.ts";
+import {
+  type Command as SshCommand,
+  pull,
+  push,
+  run,
+  runScript,
+  runString,
+} from "../ssh/commands.ts";
+import { isUnreachableError } from "../ssh/errors.ts";
+import { fileFormatter, lineFormatter, type OutputFormatter, safeName } from "../ssh/formatters.ts";
+import { SshJob } from "../ssh/job.ts";
+import { SshNode } from "../ssh/node.ts";
+import {
+  formatTarget,
+  type HopSpec,
+  parseTarget,
+  resolveTargets,
+  type TargetSpec,
+} from "../ssh/targets.ts";
+import { EXIT } from "./exit.ts";
+import type { SshCliOptions } from "./ssh.ts";
+
+/** `aiorch ssh`: the command line (or with -s a script) on every target; the exit code. */
+export function sshMain(words: string[], opts: SshCliOptions): Promise<number> {
+  return runOnTargets(opts, sshCommand(words, opts), words.join(" "));
+}
+
+/** `aiorch push LOCAL… @:REMOTE`; the exit code. */
+export function pushMain(paths: string[], opts: SshCliOptions): Promise<number> {
+  const remote = paths[paths.length - 1] ?? "";
+  const locals = paths.slice(0, -1);
+  if (!remote.startsWith("@:") || locals.length === 0 || locals.some((l) => l.startsWith("@:")))
+    throw new AiorchError(
+      "USAGE",
+      "push: usage is aiorch push -t HOSTS LOCAL… @:REMOTE (remote starts with @:)",
+    );
+  const target = remote.slice(2) || ".";
+  return runOnTargets(
+    opts,
+    (node) => [
+      push(
+        locals.map((l) => expand(l, node)),
+        expand(target, node),
+      ),
+    ],
+    `push ${paths.join(" ")}`,
+  );
+}
+
+/** `aiorch pull @:REMOTE… LOCAL`; the exit code. */
+export function pullMain(paths: string[], opts: SshCliOptions): Promise<number> {
+  const local = paths[paths.length - 1] ?? "";
+  const remotes = paths.slice(0, -1);
+  if (remotes.length === 0 || remotes.some((r) => !r.startsWith("@:")) || local.startsWith("@:"))
+    throw new AiorchError(
+      "USAGE",
+      "pull: usage is aiorch pull -t HOSTS @:REMOTE… LOCAL (remotes start with @:)",
+    );
+  return runOnTargets(
+    opts,
+    (node) => [
+      pull(
+        remotes.map((r) => expand(r.slice(2) || ".", node)),
+        expand(local, node),
+      ),
+    ],
+    `pull ${paths.join(" ")}`,
+  );
+}
+
+/** `{host}`, `{fqdn}`, `{user}`, `{port}` in paths, expanded in one pass (B23, B27). */
+function expand(path: string, node: SshNode): string {
+  return path.replace(/\{(host|fqdn|user|port)\}/g, (_, k: string) =>
+    k === "user"
+      ? node.user
+      : k === "port"
+        ? String(node.port)
+        : k === "host"
+          ? node.shortName
+          : node.host,
+  );
+}
+
+function sshCommand(words: string[], opts: SshCliOptions): (node: SshNode) => SshCommand[] {
+  const timeout = opts.timeout !== undefined ? { timeout: opts.timeout } : {};
+  if (!opts.script) return () => [run(words.join(" "), timeout)];
+  const [file, ...args] = words;
+  if (file === undefined)
+    throw new AiorchError("USAGE", "ssh -s: give a script file (or a script text)");
+  const cmd = existsSync(file)
+    ? runScript(file, args, { includes: opts.include, ...timeout })
+    : runString(file, args, { includes: opts.include, ...timeout });
+  return () => [cmd];
+}
+
+/** Build one node per target; gateways are shared per hop chain. */
+function buildNodes(targets: TargetSpec[], opts: SshCliOptions): SshNode[] {
+  const cache = new Map<string, SshNode>();
+  const defaultUser = opts.login ?? userInfo().username;
+  const defaultGateways = opts.gateway
+    ? (parseTarget(opts.gateway).gateways ?? []).concat(parseTarget(opts.gateway))
+    : [];
+  const make = (hop: HopSpec, gateway: SshNode | undefined): SshNode => {
+    const key = `${gateway ? `${gateway.toString()}->` : ""}${hop.user ?? defaultUser}@${hop.host}:${hop.port ?? 22}`;
+    let node = cache.get(key);
+    if (!node) {
+      node = new SshNode({
+        host: hop.host,
+        port: hop.port ?? 22,
+        user: hop.user ?? defaultUser,
+        ...(opts.key.length ? { keys: opts.key } : {}),
+        ...(opts.knownHosts ? { knownHosts: opts.knownHosts } : {}),
+        hostKeys: opts.hostKeys,
+        connectTimeout: opts.connectTimeout,
+        ...(gateway ? { gateway } : {}),
+      });
+      cache.set(key, node);
+    }
+    return node;
+  };
+  return targets.map((t) => {
+    const hops =
+      t.gateways === null
+        ? []
+        : (t.gateways ?? defaultGateways.map((g) => ({ ...g, gateways: undefined })));
+    let gw: SshNode | undefined;
+    for (const h of hops) gw = make(h, gw);
+    return make(t, gw);
+  });
+}
+
+type Outcome = {
+  node: SshNode;
+  status: "ok" | "failed" | "unreachable";
+  detail: string;
+  code?: number | string;
+};
+
+function outcomeOf(job: SshJob, node: SshNode): Outcome {
+  const err = job.raisedException();
+  if (err !== undefined) {
+    if (isUnreachableError(err))
+      return { node, status: "unreachable", detail: (err as AiorchError).shortMessage };
+    return { node, status: "failed", detail: describeError(err) };
+  }
+  const result = job.result();
+  if (!result)
+    return {
+      node,
+      status: "failed",
+      detail: job.state === "cancelled" ? "cancelled (timeout)" : "no result",
+    };
+  if (result.ok) return { node, status: "ok", detail: "" };
+  const f = result.failures[0];
+  return {
+    node,
+    status: "failed",
+    detail: f?.error?.shortMessage ?? "failed",
+    code: f?.signal ?? f?.exitCode ?? undefined,
+  };
+}
+
+async function runOnTargets(
+  opts: SshCliOptions,
+  commands: (node: SshNode) => SshCommand[],
+  what: string,
+): Promise<number> {
+  if (opts.target.length === 0) throw new AiorchError("USAGE", "no target: give hosts with -t");
+  const { targets, excluded } = resolveTargets({ targets: opts.target, excludes: opts.exclude });
+  if (targets.length === 0) throw new AiorchError("USAGE", "no target left after exclusions");
+  const nodes = buildNodes(targets, opts);
+  if (opts.dryRun) {
+    process.stdout.write(`${excluded.length} excluded: ${excluded.map(formatTarget).join(" ")}\n`);
+    process.stdout.write(`${nodes.length} hosts selected:\n`);
+    for (const n of nodes) process.stdout.write(`  ${n.toString()}\n`);
+    process.stdout.write(`would run: ${what}\n`);
+    return EXIT.ok;
+  }
+  const jobs = nodes.map(
+    (n) => new SshJob(n, commands(n), { label: n.toString(), critical: false }),
+  );
+  const scheduler = new Scheduler(jobs, {
+    critical: false,
+    ...(opts.window > 0 ? { window: opts.window } : {}),
+    ...(opts.totalTimeout !== undefined ? { timeout: opts.totalTimeout } : {}),
+  });
+  const formatter: OutputFormatter = opts.outDir
+    ? fileFormatter({ dir: opts.outDir })
+    : lineFormatter({ format: opts.raw ? "raw" : opts.time ? "time-host" : "host" });
+  scheduler.on(formatter.listener);
+  const closing = closeWhenDone(scheduler, jobs);
+  await scheduler.run();
+  await Promise.all(closing);
+  await formatter.close();
+  const outcomes = jobs.map((j, i) => outcomeOf(j, nodes[i] as SshNode));
+  if (opts.outDir && opts.mark) writeMarks(opts.outDir, outcomes);
+  printSummary(outcomes, opts.outDir);
+  if (outcomes.some((o) => o.status === "unreachable")) return EXIT.unreachable;
+  if (outcomes.some((o) => o.status === "failed")) return EXIT.failed;
+  return EXIT.ok;
+}
+
+/**
+ * Close each target's connection as soon as the last job using it is done (as each ssh
+ * process of pssh exits), so the closes overlap the other hosts' work instead of all
+ * waiting for the end of the run, and a window (`-w`) never holds more connections than
+ * hosts at work. Gateways are shared: the run closes them at its end, remotest first.
+ */
+function closeWhenDone(scheduler: Scheduler, jobs: readonly SshJob[]): Promise<void>[] {
+  const left = new Map<SshNode, number>();
+  const gateways = new Set<SshNode>();
+  for (const job of jobs) {
+    const node = job.node as SshNode;
+    left.set(node, (left.get(node) ?? 0) + 1);
+    for (let g = node.gateway; g; g = g.gateway) gateways.add(g);
+  }
+  const closing: Promise<void>[] = [];
+  scheduler.on((e) => {
+    if (e.type !== "job-state" || e.state !== "done" || !(e.job instanceof SshJob)) return;
+    const node = e.job.node as SshNode;
+    const n = (left.get(node) ?? 0) - 1;
+    left.set(node, n);
+    if (n === 0 && !gateways.has(node)) closing.push(node.close());
+  });
+  return closing;
+}
+
+function writeMarks(dir: string, outcomes: Outcome[]): void {
+  for (const o of outcomes) {
+    const sub = join(dir, o.status === "ok" ? "0ok" : "1failed");
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(
+      join(sub, safeName(o.node.shortName)),
+      `${o.status === "ok" ? 0 : (o.code ?? o.status)}\n`,
+    );
+  }
+}
+
+function printSummary(outcomes: Outcome[], outDir: string | undefined): void {
+  const color = process.stderr.isTTY === true;
+  const paint = (f: (s: string) => string, s: string) => (color ? f(s) : s);
+  const n = (s: Outcome["status"]) => outcomes.filter((o) => o.status === s).length;
+  const lines = [
+    `${outcomes.length} hosts: ${n("ok")} ok, ${n("failed")} failed, ${n("unreachable")} unreachable${outDir ? ` (output in ${outDir})` : ""}`,
+  ];
+  const width = Math.max(...outcomes.map((o) => o.node.toString().length));
+  for (const o of outcomes) {
+    const tag =
+      o.status === "ok"
+        ? paint(pc.green, "ok")
+        : o.status === "failed"
+          ? paint(pc.red, `failed${o.code !== undefined ? ` (${o.code})` : ""}`)
+          : paint(pc.yellow, "unreachable");
+    lines.push(`  ${o.node.toString().padEnd(width)}  ${tag}${o.detail ? `  ${o.detail}` : ""}`);
+  }
+  process.stderr.write(`${lines.join("\n")}\n`);
+}
