@@ -114,6 +114,7 @@ function expected(jobs: readonly JobModel[], nodes: readonly NodeModel[]): unkno
 describe("escaping (property-based)", () => {
   test("generated files compile and reproduce every string exactly", async () => {
     const models = fc.sample(modelArb, { numRuns: 12, seed: 20_260_101 });
+    mkdirSync(join(ROOT, ".tmp"), { recursive: true });
     const dir = mkdtempSync(join(ROOT, ".tmp", "esc-"));
     mkdirSync(dir, { recursive: true });
     const files = models.map((model, i) => {

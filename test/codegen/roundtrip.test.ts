@@ -111,6 +111,7 @@ describe("record → codegen → run → record", () => {
     expect(first.ok).toBe(true);
     const t1: Trace = first.trace;
 
+    mkdirSync(join(ROOT, ".tmp"), { recursive: true });
     const dir = mkdtempSync(join(ROOT, ".tmp", "rt-"));
     mkdirSync(dir, { recursive: true });
     const out = join(dir, "replay.scenario.ts");
