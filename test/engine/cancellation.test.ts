@@ -115,6 +115,21 @@ describe("cancellation", () => {
     expect(inner.state).toBe("cancelled");
   });
 
+  test("a nested scheduler holding a stubborn job ends (run-end) before its parent does", async () => {
+    const r = new Recorder();
+    const inner = new Scheduler([r.job("stubborn", 3000, { ignoreSignal: true })], {
+      label: "inner",
+    });
+    const outer = new Scheduler([inner], { label: "outer", timeout: 100 });
+    const ends: string[] = [];
+    outer.on((e) => {
+      if (e.type === "run-end") ends.push(`${e.label}:${e.reason}`);
+    });
+    expect(await outer.run()).toBe(false);
+    expect(ends).toEqual(["inner:cancelled", "outer:timeout"]);
+    expect(inner.state).toBe("cancelled");
+  });
+
   test("many jobs listening to the run's signal raise no MaxListenersExceededWarning", async () => {
     const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
     try {
