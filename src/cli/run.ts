@@ -103,11 +103,9 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
         process.exit(130);
       }
     }
-    process.stderr.write(`aiorch: ${sig}, cancelling the run (again to quit now)\n`);
+    view.note(`aiorch: ${sig}, cancelling the run (again to quit now)`);
     ac.abort();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
   // the view prints the final screen (the debrief; in quiet mode only for a failed run)
   const view = attachView({
     scheduler,
@@ -115,6 +113,8 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     title: basename(file),
     ...(opts.report !== undefined ? { report: opts.report } : {}),
   });
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     let ok: boolean;
     try {

@@ -195,14 +195,30 @@ async function runOnTargets(
     ...(opts.window > 0 ? { window: opts.window } : {}),
     ...(opts.totalTimeout !== undefined ? { timeout: opts.totalTimeout } : {}),
   });
-  const formatter: OutputFormatter = opts.outDir
+  // output lines go to files (-o) or stdout; the live view, when on, replaces stdout lines
+  const live = opts.live ?? (opts.outDir !== undefined && process.stdout.isTTY === true);
+  const formatter: OutputFormatter | undefined = opts.outDir
     ? fileFormatter({ dir: opts.outDir })
-    : lineFormatter({ format: opts.raw ? "raw" : opts.time ? "time-host" : "host" });
-  scheduler.on(formatter.listener);
+    : live
+      ? undefined
+      : lineFormatter({ format: opts.raw ? "raw" : opts.time ? "time-host" : "host" });
+  if (formatter) scheduler.on(formatter.listener);
+  const view = live
+    ? (await import("./view.ts")).attachView({
+        scheduler,
+        mode: "live",
+        title: what.length > 40 ? `${what.slice(0, 39)}…` : what,
+        debrief: "never",
+      })
+    : undefined;
   const closing = closeWhenDone(scheduler, jobs);
-  await scheduler.run();
+  try {
+    await scheduler.run();
+  } finally {
+    view?.stop();
+  }
   await Promise.all(closing);
-  await formatter.close();
+  await formatter?.close();
   const outcomes = jobs.map((j, i) => outcomeOf(j, nodes[i] as SshNode));
   if (opts.outDir && opts.mark) writeMarks(opts.outDir, outcomes);
   printSummary(outcomes, opts.outDir);

@@ -24,6 +24,8 @@ export interface SshCliOptions {
   outDir?: string;
   mark?: boolean;
   dryRun?: boolean;
+  /** live view on the terminal instead of output lines (default: on a terminal with -o) */
+  live?: boolean;
   script?: boolean;
   include: string[];
 }
@@ -83,7 +85,12 @@ function addTargetOptions(cmd: Command): Command {
     .option("--time", "prefix output lines with time and host")
     .option("-o, --out-dir <dir>", "write each host's output to DIR/<host>.out and .err")
     .option("--mark", "with -o: record each host in DIR/0ok/ or DIR/1failed/")
-    .option("-n, --dry-run", "list the targets and what would run, then exit");
+    .option("-n, --dry-run", "list the targets and what would run, then exit")
+    .option(
+      "--live",
+      "one live line per host (state, elapsed, last output line) instead of output lines; the default on a terminal with -o",
+    )
+    .option("--no-live", "never the live view");
 }
 
 /** Add `ssh`, `push` and `pull` to the program (the SSH layer loads only when one runs). */

@@ -15,6 +15,8 @@ export type ViewMode = "live" | "plain" | "quiet";
 export interface AttachedView {
   /** Detach, then print the final screen (the debrief). Idempotent. */
   stop(): void;
+  /** Print a message on stderr without breaking the live lines (they are redrawn below it). */
+  note(message: string): void;
   /** what the view knows of the run */
   readonly state: LiveState;
 }
@@ -121,6 +123,13 @@ export function attachView(opts: AttachViewOptions): AttachedView {
   let stopped = false;
   return {
     state,
+    note(message: string): void {
+      if (live && !stopped) {
+        live.clear();
+        process.stderr.write(`${message}\n`);
+        draw();
+      } else process.stderr.write(`${message}\n`);
+    },
     stop(): void {
       if (stopped) return;
       stopped = true;

@@ -3,83 +3,11 @@
  * read with `capture-pane` while jobs run and at the end. Each test has its own session on
  * a private tmux server (socket) that afterAll kills.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
+import { haveTmux, killAll, killServer, screen, startAiorch, waitForScreen } from "./tmux.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
-const SOCKET = `aiorch-test-${process.pid}`;
-const haveTmux = existsSync("/usr/bin/tmux") || existsSync("/usr/local/bin/tmux");
-let sessions: string[] = [];
-let counter = 0;
-
-function tmux(...args: string[]): string {
-  return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
-}
-
-/** Start `aiorch ARGS` in a detached session of the given size; the pane stays after exit. */
-function startAiorch(
-  args: string[],
-  opts: { cols?: number; rows?: number; env?: string } = {},
-): string {
-  const name = `v${process.pid}-${++counter}`;
-  const cmd = `cd ${JSON.stringify(ROOT)} && env -u NO_COLOR -u FORCE_COLOR LANG=C.UTF-8 ${opts.env ?? ""} ${JSON.stringify(process.execPath)} bin/aiorch.mjs ${args.join(" ")}; echo "EXIT=$?"; sleep 120`;
-  tmux(
-    "new-session",
-    "-d",
-    "-s",
-    name,
-    "-x",
-    String(opts.cols ?? 120),
-    "-y",
-    String(opts.rows ?? 40),
-    cmd,
-  );
-  sessions.push(name);
-  return name;
-}
-
-/** The visible screen; `escapes` keeps colour codes. */
-function screen(name: string, escapes = false): string {
-  return tmux("capture-pane", "-p", ...(escapes ? ["-e"] : []), "-t", name);
-}
-
-/** Poll the screen until `ok(screen)` or the deadline; returns the matching screen. */
-async function waitForScreen(
-  name: string,
-  ok: (s: string) => boolean,
-  what: string,
-  ms = 25_000,
-): Promise<string> {
-  const deadline = Date.now() + ms;
-  let last = "";
-  while (Date.now() < deadline) {
-    last = screen(name);
-    if (ok(last)) return last;
-    await sleep(50);
-  }
-  throw new Error(`screen never showed ${what}; last screen:\n${last}`);
-}
-
-afterEach(() => {
-  for (const s of sessions) {
-    try {
-      tmux("kill-session", "-t", s);
-    } catch {
-      // already gone
-    }
-  }
-  sessions = [];
-});
-afterAll(() => {
-  try {
-    tmux("kill-server");
-  } catch {
-    // no server left
-  }
-});
+afterEach(killAll);
+afterAll(killServer);
 
 const HEADER =
   /^view-demo\.scenario\.ts {2}☓ (\d+) done {2}↺ (\d+) running {2}⚐ (\d+) idle {2}★ (\d+) failed {2}│ [\d.]+s elapsed · [\d.]+s left of 30\.0s$/m;
