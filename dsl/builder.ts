@@ -137,7 +137,11 @@ export class ScenarioBuilder<
    *
    * @example
    * ```ts
-   * .after("fetch", "use").job("report", async ({ results }) => `${results.use}`)
+   * scenario("s")
+   *   .job("fetch", async () => 42)
+   *   .job("use", async () => 1)
+   *   .after("fetch", "use")
+   *   .job("report", async ({ results }) => `${results.fetch} -> ${results.use}`);
    * ```
    */
   after<const K extends Keys>(...labels: K[]): ScenarioBuilder<U, Keys, P, D, Q | K>;
@@ -152,9 +156,11 @@ export class ScenarioBuilder<
    *
    * @example
    * ```ts
-   * .each("install", ["n1", "n2"], async (host, { log }) => { log(host); return host.length; },
-   *       { after: ["fetch"], window: 10 })
-   * .job("sum", async ({ results }) => results.install.reduce((a, b) => a + b, 0), { after: ["install"] })
+   * scenario("s")
+   *   .job("fetch", async () => "v1")
+   *   .each("install", ["n1", "n2"], async (host, { log }) => { log(host); return host.length; },
+   *         { after: ["fetch"], window: 10 })
+   *   .job("sum", async ({ results }) => results.install.reduce((a, b) => a + b, 0), { after: ["install"] });
    * ```
    */
   each<const L extends string, I, R, K extends Keys = never, C extends boolean = D>(
@@ -315,8 +321,9 @@ export class ScenarioBuilder<
    *
    * @example
    * ```ts
-   * .sshEach("install", nodes, [run("apt-get", "install", "-y", "iperf3")], { window: 20 })
-   * .job("report", async ({ results }) => results.install.filter((r) => r.ok).length, { after: ["install"] })
+   * scenario("s")
+   *   .sshEach("install", nodes, [run("apt-get", "install", "-y", "iperf3")], { window: 20 })
+   *   .job("report", async ({ results }) => results.install.filter((r) => r.ok).length, { after: ["install"] });
    * ```
    */
   sshEach<

@@ -25,8 +25,9 @@ export type TypeError<Message extends string> = Message & { readonly [typeErrorB
  *
  * @example
  * ```ts
- * .job("probe", async () => 1, { critical: false })
- * .job("use", async ({ results }) => (results.probe.ok ? results.probe.value : 0), { after: ["probe"] })
+ * scenario("s")
+ *   .job("probe", async () => 1, { critical: false })
+ *   .job("use", async ({ results }) => (results.probe.ok ? results.probe.value : 0), { after: ["probe"] });
  * ```
  */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };

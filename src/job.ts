@@ -79,7 +79,8 @@ export function resetLabelCounter(): void {
  * @example
  * ```ts
  * class Sleep extends AbstractJob<number> {
- *   constructor(private ms: number) { super({ label: `sleep ${ms}` }); }
+ *   readonly ms: number;
+ *   constructor(ms: number) { super({ label: `sleep ${ms}` }); this.ms = ms; }
  *   async run({ signal }: JobContext) { await setTimeout(this.ms, undefined, { signal }); return this.ms; }
  * }
  * ```

@@ -80,7 +80,8 @@ export function colorEnabled(out: ViewStream = process.stdout): boolean {
  *
  * @example
  * ```ts
- * const view = attachView({ scheduler, mode: chooseViewMode({ plain: opts.plain }) });
+ * const view = attachView({ scheduler, mode: chooseViewMode({ plain: false }) });
+ * let ok = false;
  * try { ok = await scheduler.run(); } finally { view.stop(); }
  * ```
  */

@@ -73,7 +73,7 @@ export function outcomeOf({
  * const state = createLiveState({ tail: 20 });
  * scheduler.on((e) => reduceLiveState(state, e));
  * await scheduler.run();
- * writeFileSync("run.html", renderReport(buildTimeline({ state, debrief: scheduler.debrief() })));
+ * writeFileSync("run.html", renderReport({ model: buildTimeline({ state, debrief: scheduler.debrief() }) }));
  * ```
  */
 export function buildTimeline({

@@ -143,7 +143,7 @@ function checkOptions<T extends BaseCommandOptions>(o: T | undefined, what: stri
  * ```ts
  * run("apt-get", "install", "-y", "iperf3")
  * run("make", "-j4", { allowedExits: [2, "TERM"], timeout: 60_000, cwd: "src", capture: "out" })
- * run("git", "checkout", (vars) => vars.rev)
+ * run("git", "checkout", (vars) => vars.rev ?? "main")
  * ```
  */
 export function run(command: Arg, ...rest: [...Arg[], CommandOptions] | Arg[]): RunCommand {

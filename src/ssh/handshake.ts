@@ -247,28 +247,45 @@ export async function openConnection(opts: OpenConnectionOptions): Promise<SshCo
 }
 
 /**
+ * What the host-key-proof shortcut did, for tests: `installed` connections where ssh2's
+ * handler could be replaced, `skipped` announcements acknowledged without the proof.
+ * @internal
+ */
+export const hostKeysProofStats = { installed: 0, skipped: 0 };
+
+/**
  * OpenSSH servers announce their host keys after authentication (`hostkeys-00@openssh.com`,
  * no reply wanted) and ssh2 answers by asking the server to prove them: one more request, a
  * signature on the server and a verification here per connection, only to emit a `hostkeys`
  * event aiorch never listens to (known_hosts is checked in `hostVerifier`). Acknowledge the
  * announcement without the proof, as OpenSSH does when UpdateHostKeys is off. Reaches into
- * ssh2's message handlers; when their shape differs, nothing changes.
+ * ssh2's message handlers; when their shape differs, nothing changes and nothing throws.
+ * Returns whether the shortcut was installed.
+ * @internal exported for tests
  */
-function skipHostKeysProof(client: Client): void {
+export function skipHostKeysProof(client: Client): boolean {
   type GlobalRequest = (
-    proto: { requestSuccess(): void },
+    proto: { requestSuccess?: unknown },
     name: string,
     wantReply: boolean,
     data: unknown,
   ) => void;
-  const handlers = (client as unknown as { _protocol?: { _handlers?: unknown } })._protocol
-    ?._handlers as { GLOBAL_REQUEST?: GlobalRequest } | undefined;
-  const original = handlers?.GLOBAL_REQUEST;
-  if (!handlers || typeof original !== "function") return;
-  handlers.GLOBAL_REQUEST = (proto, name, wantReply, data) => {
-    if (name !== "hostkeys-00@openssh.com") return original(proto, name, wantReply, data);
-    if (wantReply) proto.requestSuccess();
-  };
+  try {
+    const handlers = (client as unknown as { _protocol?: { _handlers?: unknown } })._protocol
+      ?._handlers as { GLOBAL_REQUEST?: GlobalRequest } | undefined;
+    const original = handlers?.GLOBAL_REQUEST;
+    if (!handlers || typeof original !== "function") return false;
+    handlers.GLOBAL_REQUEST = (proto, name, wantReply, data) => {
+      if (name !== "hostkeys-00@openssh.com" || typeof proto?.requestSuccess !== "function")
+        return original(proto, name, wantReply, data);
+      hostKeysProofStats.skipped++;
+      if (wantReply) (proto.requestSuccess as () => void).call(proto);
+    };
+    hostKeysProofStats.installed++;
+    return true;
+  } catch {
+    return false; // frozen or otherwise unexpected internals: keep ssh2's own behaviour
+  }
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -21,6 +21,12 @@ const { utils } = ssh2;
  */
 const parsedKeys = new Map<string, { data: Buffer; phrase: string; key: ParsedKey }>();
 const KEEP_KEYS_MS = 30_000;
+/**
+ * Key parses done (not served from the cache), for tests: `parsed` counts keys parsed and
+ * stored, `decryptions` every decryption tried with a passphrase (failed ones included).
+ * @internal
+ */
+export const keyParseStats = { parsed: 0, decryptions: 0 };
 let forget: NodeJS.Timeout | undefined;
 
 function keepKeys(): void {
@@ -42,6 +48,7 @@ function cachedKey(path: string, data: Buffer, phrase: string): ParsedKey | unde
 }
 
 function cacheKey(path: string, data: Buffer, phrase: string, key: ParsedKey): ParsedKey {
+  keyParseStats.parsed++;
   const fast = withFastSign(key);
   if (parsedKeys.size >= 32 && !parsedKeys.has(path)) parsedKeys.clear();
   parsedKeys.set(path, { data, phrase, key: fast });
@@ -130,6 +137,7 @@ async function loadKey(
     phrase = typeof passphrase === "function" ? await passphrase(path) : passphrase;
     const decrypted = cachedKey(path, data, phraseTag(phrase));
     if (decrypted) return decrypted;
+    keyParseStats.decryptions++;
     parsed = utils.parseKey(data, phrase);
     if (parsed instanceof Error)
       throw new SshAuthError(`wrong passphrase for key file ${path}`, { file: path });

@@ -43,6 +43,8 @@ export interface SshdOptions {
   keys?: SshKeys;
   /** `MaxSessions` @default 10 */
   maxSessions?: number;
+  /** `LogLevel` (`DEBUG1` also logs each global request the client sends) @default "VERBOSE" */
+  logLevel?: "VERBOSE" | "DEBUG1";
 }
 
 /** Host key, client key and a known_hosts file for them. */
@@ -183,7 +185,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       "PrintLastLog no",
       "AllowTcpForwarding yes",
       "X11Forwarding no",
-      "LogLevel VERBOSE",
+      `LogLevel ${opts.logLevel ?? "VERBOSE"}`,
       "Subsystem sftp internal-sftp",
       "",
     ].join("\n"),
