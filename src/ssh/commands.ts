@@ -8,7 +8,7 @@ import { isEnvName, quoteArg } from "./quote.ts";
 /** Captured variables of the run (`ctx.vars`). */
 export type Vars = Readonly<Record<string, string>>;
 /** An argument computed when the command starts, from the run's captured variables. */
-export type Deferred = (vars: Vars) => string | number;
+export type Deferred = (vars: Vars) => string | number | undefined;
 /** A command argument: shell-quoted when it is not the first word of `run`. */
 export type Arg = string | number | Deferred;
 /** An allowed exit: a code, or a signal name (`"TERM"` or `"SIGTERM"`). */
@@ -143,7 +143,7 @@ function checkOptions<T extends BaseCommandOptions>(o: T | undefined, what: stri
  * ```ts
  * run("apt-get", "install", "-y", "iperf3")
  * run("make", "-j4", { allowedExits: [2, "TERM"], timeout: 60_000, cwd: "src", capture: "out" })
- * run("git", "checkout", (vars) => vars.rev ?? "main")
+ * run("git", "checkout", (vars) => vars.rev)
  * ```
  */
 export function run(command: Arg, ...rest: [...Arg[], CommandOptions] | Arg[]): RunCommand {
@@ -245,8 +245,16 @@ export function pull(
 
 /** Render an argument: deferred ones are called with `vars` (or shown as `{…}` without). */
 export function renderArg(a: Arg, vars: Vars | undefined): string {
-  if (typeof a === "function") return vars ? String(a(vars)) : "{…}";
-  return String(a);
+  if (typeof a !== "function") return String(a);
+  if (!vars) return "{…}";
+  const value = a(vars);
+  if (value === undefined)
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      `a deferred argument (${a.toString()}) gave undefined: is the variable captured yet? ` +
+        `known variables: ${Object.keys(vars).join(", ") || "none"}`,
+    );
+  return String(value);
 }
 
 /** The shell command line of `argv`: first word as is, the rest quoted. */

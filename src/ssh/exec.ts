@@ -8,6 +8,7 @@ import { basename } from "node:path";
 import type { AiorchError } from "../errors.ts";
 import { emitOutput, type JobContext } from "../job.ts";
 import {
+  type Arg,
   type Command,
   type CommandOptions,
   commandLine,
@@ -257,7 +258,7 @@ export async function executeCommand(
   const vars = x.ctx.vars;
   const label = commandLabel(command, vars);
   const started = Date.now();
-  const argList = (args: readonly (string | number | ((v: Vars) => string | number))[]) =>
+  const argList = (args: readonly Arg[]) =>
     args.map((a) => ` ${quoteArg(renderArg(a, vars))}`).join("");
   let base: CommandOutcomeBase;
   switch (command.type) {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Job } from "../../src/job.ts";
+import { Scheduler } from "../../src/scheduler.ts";
 import {
   CommandFailedError,
   CommandTimeoutError,
@@ -186,6 +187,22 @@ describe("capture", () => {
     expect(resultOf(second).commands[0]?.stdout).toBe("got-captured-value");
     expect(resultOf(second).commands[0]?.label).toBe("echo got-captured-value");
     expect([...(resultOf(bin).commands[0]?.stdoutBytes ?? [])]).toEqual([0xff, 0, 1, 10]);
+  });
+});
+
+describe("deferred arguments", () => {
+  it("a deferred argument reading a variable not captured yet fails with a message naming it", async () => {
+    const job = new SshJob(node, [run("echo", (vars) => vars.never_captured)], {
+      label: "uncaptured",
+      critical: true,
+    });
+    const s = new Scheduler([job], { timeout: 30_000 });
+    expect(await s.run({ vars: { known: "x" } })).toBe(false);
+    const err = job.raisedException() as { code?: string; message?: string };
+    expect(err.code).toBe("INVALID_ARGUMENT");
+    expect(err.message).toMatch(
+      /gave undefined: is the variable captured yet\? known variables: known/,
+    );
   });
 });
 
