@@ -2,8 +2,8 @@
  * `aiorch ssh` closes each host's connection as soon as its job is done: with `-w 1` the
  * hosts run one after another and each one sees only its own connection on the server.
  */
-import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aiorchCli } from "./helpers.ts";
 import { type Sshd, startSshd } from "./sshd.ts";
 
 const DISCONNECT = /^Received disconnect from /;
@@ -18,26 +18,7 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-function aiorch(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const common = [
-    "-l",
-    sshd.user,
-    "-k",
-    sshd.keys.clientKey.path,
-    "--known-hosts",
-    sshd.knownHosts,
-  ];
-  const [sub, ...rest] = args;
-  return new Promise((resolve) => {
-    execFile(
-      "node",
-      ["bin/aiorch.mjs", sub as string, ...common, ...rest],
-      { encoding: "utf8" },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const aiorch = (args: string[]) => aiorchCli(sshd, args);
 
 describe("aiorch ssh: per-host close", () => {
   it("-w 1: each host's connection is closed before the next host works; summary and exit code as before", async () => {

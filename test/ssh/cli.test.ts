@@ -1,9 +1,9 @@
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aiorchCli } from "./helpers.ts";
 import { type Sshd, startSshd } from "./sshd.ts";
 
 let sshd: Sshd;
@@ -18,26 +18,7 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-function aiorch(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const common = [
-    "-l",
-    sshd.user,
-    "-k",
-    sshd.keys.clientKey.path,
-    "--known-hosts",
-    sshd.knownHosts,
-  ];
-  const [sub, ...rest] = args;
-  return new Promise((resolve) => {
-    execFile(
-      "node",
-      ["bin/aiorch.mjs", sub as string, ...common, ...rest],
-      { encoding: "utf8" },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const aiorch = (args: string[]) => aiorchCli(sshd, args);
 
 describe("aiorch ssh", () => {
   it("runs a command on every target, prefixes lines with the host, exits 0", async () => {

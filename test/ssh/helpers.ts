@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import type { JobOutputEvent, RunEvent } from "../../src/events.ts";
 import { Scheduler } from "../../src/scheduler.ts";
 import type { AbstractJob } from "../../src/job.ts";
@@ -41,4 +42,32 @@ export async function runJobs(
 /** stdout lines of a job's output events. */
 export function stdoutOf(output: JobOutputEvent[], label: string): string[] {
   return output.filter((e) => e.label === label && e.stream === "stdout").map((e) => e.line);
+}
+
+/**
+ * Run `aiorch SUB -l user -k key --known-hosts FILE ARGS…` against the test sshd;
+ * resolves with the exit code and outputs (never rejects).
+ */
+export function aiorchCli(
+  sshd: Sshd,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const common = [
+    "-l",
+    sshd.user,
+    "-k",
+    sshd.keys.clientKey.path,
+    "--known-hosts",
+    sshd.knownHosts,
+  ];
+  const [sub, ...rest] = args;
+  return new Promise((resolve) => {
+    execFile(
+      "node",
+      ["bin/aiorch.mjs", sub as string, ...common, ...rest],
+      { encoding: "utf8" },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
