@@ -90,7 +90,9 @@ export abstract class AbstractJob<T = unknown> {
   _critical: boolean | undefined;
   forever: boolean;
   /** @internal */
-  _label: string;
+  _label: string | undefined;
+  /** @internal number of a generated label, made into a string on first read */
+  _labelNo = 0;
   /** @internal */
   _generatedLabel: boolean;
   /** @internal */
@@ -126,9 +128,8 @@ export abstract class AbstractJob<T = unknown> {
         },
       );
     this._generatedLabel = opts.label === undefined || opts.label === "";
-    this._label = this._generatedLabel
-      ? `${this.labelPrefix()}-${++generatedLabels}`
-      : (opts.label as string);
+    if (this._generatedLabel) this._labelNo = ++generatedLabels;
+    else this._label = opts.label as string;
     if (opts.required !== undefined) this.requires(opts.required);
   }
 
@@ -152,6 +153,8 @@ export abstract class AbstractJob<T = unknown> {
 
   /** Unique within a scheduler tree. */
   get label(): string {
+    // generated labels are built on first read: 100k-job graphs rarely read them all
+    this._label ??= `${this.labelPrefix()}-${this._labelNo}`;
     return this._label;
   }
 
@@ -254,8 +257,8 @@ export abstract class AbstractJob<T = unknown> {
     }
     for (const job of flattenRequirements(reqs)) {
       if (job === this)
-        throw new ValidationError("SELF_REQUIREMENT", `job "${this._label}" requires itself`, {
-          label: this._label,
+        throw new ValidationError("SELF_REQUIREMENT", `job "${this.label}" requires itself`, {
+          label: this.label,
         });
       this._reqAdd(job);
     }
@@ -358,7 +361,7 @@ export class Job<T = unknown> extends AbstractJob<T> {
     super(opts);
     if (typeof fn !== "function")
       throw new AiorchError("INVALID_ARGUMENT", `Job expects a function, got ${typeof fn}`, {
-        label: this._label,
+        label: this.label,
       });
     this.fn = fn;
     this.shutdownFn = opts.shutdown;
@@ -435,7 +438,7 @@ export class JobCtx implements JobContext {
     return this.frame.signal;
   }
   get label(): string {
-    return this.job._label;
+    return this.job.label;
   }
   get vars(): Record<string, string> {
     return this.frame.scope.vars;
@@ -460,7 +463,7 @@ export class JobCtx implements JobContext {
       type: "job-output",
       time: Date.now(),
       job: this.job,
-      label: this.job._label,
+      label: this.job.label,
       path: this.frame.path,
       stream,
       line,

@@ -439,7 +439,7 @@ export class Scheduler extends AbstractJob<boolean> {
             type: "job-state",
             time: Date.now(),
             job,
-            label: job._label,
+            label: job.label,
             path: p.path,
             state,
             previous,
@@ -532,7 +532,7 @@ export class Scheduler extends AbstractJob<boolean> {
               reason === "timeout" ? "TIMEOUT" : "CANCELLED",
               `cancelled: ${why}`,
               {
-                label: job._label,
+                label: job.label,
               },
             );
             job._error = err;
