@@ -108,7 +108,9 @@ export class SshConnection {
   async exec(opts: ExecOptions): Promise<ExecStatus> {
     const { command, signal } = opts;
     for (;;) {
-      const release = await this.sessions.acquire(signal);
+      const release =
+        (signal?.aborted ? undefined : this.sessions.tryAcquire()) ??
+        (await this.sessions.acquire(signal));
       let running: { done: Promise<ExecStatus> };
       try {
         if (this.closedFlag) throw this.lost(`"${command}"`);
@@ -162,21 +164,23 @@ export class SshConnection {
       channel.on("exit", (code: number | null, sig?: string) => {
         status = { exitCode: code ?? null, signal: sig ? sig.replace(/^SIG/, "") : null };
       });
-      const kill = (sig: string) => {
+      // inline arrows and a listener object, not named arrows: no per-command `__name` under tsx
+      opts.onStart?.((sig: string) => {
         try {
           channel.signal(sig.replace(/^SIG/, ""));
         } catch {
           // channel already gone
         }
-      };
-      opts.onStart?.(kill);
+      });
       const closer = opts.closeSignal ?? opts.signal;
-      const onClose = () => {
-        try {
-          channel.close();
-        } catch {
-          // already closed
-        }
+      const onClose = {
+        handleEvent(): void {
+          try {
+            channel.close();
+          } catch {
+            // already closed
+          }
+        },
       };
       closer?.addEventListener("abort", onClose, { once: true });
       channel.on("close", (code?: number | null, sig?: string) => {

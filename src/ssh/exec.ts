@@ -21,6 +21,7 @@ import type { ExecStatus } from "./connection.ts";
 import { CommandFailedError, CommandTimeoutError, SshFileError } from "./errors.ts";
 import { ByteCollector, LineSplitter, TailBuffer } from "./lines.ts";
 import { quoteArg } from "./quote.ts";
+import { CommandStopper, type StopHolder } from "./stop.ts";
 import type { CommandNode, StagedFile } from "./types.ts";
 
 /** What a command did. */
@@ -49,13 +50,10 @@ export interface CommandOutcome extends CommandResult {
 }
 
 /** @internal what a command runs with */
-export interface ExecContext {
+export interface ExecContext extends StopHolder {
   node: CommandNode;
   ctx: JobContext;
-  signal: AbortSignal;
 }
-
-const GRACE_MS = 1000;
 
 /** True when `status` is 0 or listed in `allowed` (codes, `TERM`, `SIGTERM`). */
 export function isAllowedExit(
@@ -79,6 +77,7 @@ export function describeExit(status: ExecStatus): string {
 }
 
 function prefix(opts: CommandOptions, vars: Vars): string {
+  if (opts.cwd === undefined && opts.env === undefined) return "";
   let p = "";
   if (opts.cwd !== undefined) p += `cd ${quoteArg(opts.cwd)} || exit 1; `;
   const env = Object.entries(opts.env ?? {});
@@ -97,51 +96,36 @@ async function runLine(
   const { node, ctx } = x;
   const started = Date.now();
   const host = node.shortName;
-  const out = new LineSplitter((l) => emitOutput(ctx, "stdout", l, host));
-  const err = new LineSplitter((l) => emitOutput(ctx, "stderr", l, host));
+  // splitters and the stderr tail are made on the first chunk: most commands print little
+  let out: LineSplitter | undefined;
+  let err: LineSplitter | undefined;
+  let tail: TailBuffer | undefined;
   const captured = opts.capture !== undefined ? new ByteCollector() : undefined;
-  const tail = new TailBuffer(2048);
-  const stop = new AbortController();
-  let timedOut = false;
-  let kill: ((sig: string) => void) | undefined;
-  // one controller per command (AbortSignal.any is slow on Node 20): before the channel
-  // opens, stopping aborts the wait; once running, TERM, then KILL and close after a grace
-  const escalate = (reason: unknown) => {
-    if (!kill) return stop.abort(reason);
-    kill("TERM");
-    setTimeout(() => {
-      kill?.("KILL");
-      stop.abort(new Error("stopped"));
-    }, GRACE_MS).unref();
-  };
-  const timer = opts.timeout
-    ? setTimeout(() => {
-        timedOut = true;
-        escalate(new Error("timeout"));
-      }, opts.timeout)
-    : undefined;
-  const onAbort = () => escalate(x.signal.reason);
-  x.signal.addEventListener("abort", onAbort, { once: true });
+  const stopper = new CommandStopper(x, opts.timeout);
   try {
+    // methods, not named arrows: no per-command `__name` under tsx
     const status = await node.exec({
       command: prefix(opts, ctx.vars) + line,
       ctx,
-      signal: stop.signal,
-      closeSignal: stop.signal,
-      onStart: (k) => {
-        kill = k;
+      signal: stopper.stop.signal,
+      closeSignal: stopper.stop.signal,
+      onStart(k) {
+        stopper.kill = k;
       },
-      onStdout: (c) => {
+      onStdout(c) {
+        out ??= new LineSplitter((l) => emitOutput(ctx, "stdout", l, host));
         out.push(c);
         captured?.push(c);
       },
-      onStderr: (c) => {
+      onStderr(c) {
+        err ??= new LineSplitter((l) => emitOutput(ctx, "stderr", l, host));
         err.push(c);
+        tail ??= new TailBuffer(2048);
         tail.push(c);
       },
     });
-    out.end();
-    err.end();
+    out?.end();
+    err?.end();
     const durationMs = Date.now() - started;
     const result: CommandOutcomeBase = {
       exitCode: status.exitCode,
@@ -163,7 +147,7 @@ async function runLine(
       exitCode: status.exitCode,
       signal: status.signal,
     };
-    if (timedOut) {
+    if (stopper.timedOut) {
       result.ok = false;
       result.error = new CommandTimeoutError(
         `"${label}" timed out after ${opts.timeout} ms on ${node.name}`,
@@ -173,7 +157,7 @@ async function runLine(
         },
       );
     } else if (!isAllowedExit(status, opts.allowedExits)) {
-      const last = tail.lastLine();
+      const last = tail?.lastLine() ?? "";
       result.ok = false;
       result.error = new CommandFailedError(
         `"${label}" ${describeExit(status)} on ${node.name}${last ? ` (stderr: ${last.slice(0, 200)})` : ""}`,
@@ -183,7 +167,7 @@ async function runLine(
     if (opts.capture !== undefined) ctx.vars[opts.capture] = result.stdout ?? "";
     return result;
   } catch (e) {
-    if (timedOut)
+    if (stopper.timedOut)
       throw new CommandTimeoutError(
         `"${label}" timed out after ${opts.timeout} ms on ${node.name}`,
         {
@@ -196,8 +180,7 @@ async function runLine(
       );
     throw e;
   } finally {
-    clearTimeout(timer);
-    x.signal.removeEventListener("abort", onAbort);
+    stopper.done();
   }
 }
 
@@ -249,6 +232,11 @@ async function includes(
   );
 }
 
+/** ` 'a' 'b'`: arguments rendered and quoted, each after a space */
+function argList(args: readonly Arg[], vars: Vars): string {
+  return args.map((a) => ` ${quoteArg(renderArg(a, vars))}`).join("");
+}
+
 /** Execute one command; command-level failures are returned as `ok: false` with `error`. */
 export async function executeCommand(
   x: ExecContext,
@@ -256,14 +244,17 @@ export async function executeCommand(
   index: number,
 ): Promise<CommandOutcome> {
   const vars = x.ctx.vars;
-  const label = commandLabel(command, vars);
+  // a run command's label is its command line unless given: render the line once
+  const line = command.type === "run" ? commandLine(command.argv, vars) : "";
+  const label =
+    command.type === "run" && command.options.label === undefined
+      ? line
+      : commandLabel(command, vars);
   const started = Date.now();
-  const argList = (args: readonly Arg[]) =>
-    args.map((a) => ` ${quoteArg(renderArg(a, vars))}`).join("");
   let base: CommandOutcomeBase;
   switch (command.type) {
     case "run":
-      base = await runLine(x, commandLine(command.argv, vars), label, command.options);
+      base = await runLine(x, line, label, command.options);
       break;
     case "runScript": {
       const data = await readLocal(command.path, x.node, "runScript: script");
@@ -271,7 +262,7 @@ export async function executeCommand(
         { name: basename(command.path), data, mode: 0o755 },
         ...(await includes(x, command.options.includes)),
       ];
-      base = await runStaged(x, files, argList(command.args), label, command.options);
+      base = await runStaged(x, files, argList(command.args, vars), label, command.options);
       break;
     }
     case "runString": {
@@ -280,7 +271,7 @@ export async function executeCommand(
         { name, data: Buffer.from(command.body), mode: 0o755 },
         ...(await includes(x, command.options.includes)),
       ];
-      base = await runStaged(x, files, argList(command.args), label, command.options);
+      base = await runStaged(x, files, argList(command.args, vars), label, command.options);
       break;
     }
     case "push": {

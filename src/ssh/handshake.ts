@@ -260,6 +260,9 @@ export const hostKeysProofStats = { installed: 0, skipped: 0 };
  * event aiorch never listens to (known_hosts is checked in `hostVerifier`). Acknowledge the
  * announcement without the proof, as OpenSSH does when UpdateHostKeys is off. Reaches into
  * ssh2's message handlers; when their shape differs, nothing changes and nothing throws.
+ * Without the proof request the client would send nothing back, and sshd (no TCP_NODELAY on
+ * exec sessions) holds its next packet (the first channel's confirmation) until our delayed
+ * ACK, about 40 ms later: an SSH_MSG_IGNORE answers at once (see {@link sendIgnore}).
  * Returns whether the shortcut was installed.
  * @internal exported for tests
  */
@@ -280,11 +283,45 @@ export function skipHostKeysProof(client: Client): boolean {
         return original(proto, name, wantReply, data);
       hostKeysProofStats.skipped++;
       if (wantReply) (proto.requestSuccess as () => void).call(proto);
+      else sendIgnore(proto);
     };
     hostKeysProofStats.installed++;
     return true;
   } catch {
     return false; // frozen or otherwise unexpected internals: keep ssh2's own behaviour
+  }
+}
+
+/** SSH_MSG_IGNORE with an empty string (RFC 4253 §11.2: every implementation ignores it). */
+const IGNORE_PAYLOAD = Buffer.from([2, 0, 0, 0, 0]);
+
+/**
+ * Send SSH_MSG_IGNORE the way ssh2's own `ping()` sends its packet (its packet writer and
+ * cipher; nothing during a key exchange). False, and nothing sent, when the shape differs.
+ * @internal
+ */
+export function sendIgnore(proto: unknown): boolean {
+  type Writer = { allocStart: number; alloc(n: number): Buffer; finalize(b: Buffer): Buffer };
+  type Proto = { _packetRW?: { write?: Writer }; _kexinit?: unknown; _cipher?: unknown };
+  try {
+    const p = proto as Proto;
+    const w = p._packetRW?.write;
+    const cipher = p._cipher as { encrypt?: (b: Buffer) => void } | undefined;
+    if (
+      !w ||
+      typeof w.allocStart !== "number" ||
+      typeof w.alloc !== "function" ||
+      typeof w.finalize !== "function" ||
+      typeof cipher?.encrypt !== "function" ||
+      p._kexinit !== undefined
+    )
+      return false;
+    const packet = w.alloc(IGNORE_PAYLOAD.length);
+    packet.set(IGNORE_PAYLOAD, w.allocStart);
+    cipher.encrypt(w.finalize(packet));
+    return true;
+  } catch {
+    return false;
   }
 }
 

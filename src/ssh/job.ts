@@ -10,7 +10,7 @@ import { AiorchError } from "../errors.ts";
 import { AbstractJob, type JobContext, type JobDescription, type JobOptions } from "../job.ts";
 import { type Command, commandLabel, describeCommand, run } from "./commands.ts";
 import { isUnreachableError, SshChannelError } from "./errors.ts";
-import { type CommandOutcome, executeCommand } from "./exec.ts";
+import { type CommandOutcome, type ExecContext, executeCommand } from "./exec.ts";
 import { abortReason } from "./limits.ts";
 import type { CommandNode } from "./types.ts";
 
@@ -112,16 +112,14 @@ export class SshJob extends AbstractJob<SshJobResult> {
 
   async run(ctx: JobContext): Promise<SshJobResult> {
     const outcomes: CommandOutcome[] = [];
+    // one context for all commands: it carries a stop controller reused while unused
+    const x: ExecContext = { node: this.node, ctx, signal: ctx.signal };
     for (const [index, command] of this.commands.entries()) {
       if (ctx.signal.aborted) throw abortReason(ctx.signal);
       const started = Date.now();
       let outcome: CommandOutcome;
       try {
-        outcome = await executeCommand(
-          { node: this.node, ctx, signal: ctx.signal },
-          command,
-          index,
-        );
+        outcome = await executeCommand(x, command, index);
       } catch (err) {
         if (isUnreachableError(err) || ctx.signal.aborted) throw err;
         const error =

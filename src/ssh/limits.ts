@@ -22,13 +22,18 @@ export class Semaphore {
     this.wake();
   }
 
+  /** A slot now if one is free and nobody waits (no promise, no tick), else undefined. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.used >= this.capacity || this.waiters.length > 0) return undefined;
+    this.used++;
+    return this.releaser();
+  }
+
   /** Wait for a slot; the returned function releases it (idempotent). */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    if (this.used < this.capacity && this.waiters.length === 0) {
-      this.used++;
-      return Promise.resolve(this.releaser());
-    }
+    const now = this.tryAcquire();
+    if (now) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         const i = this.waiters.indexOf(grant);

@@ -232,6 +232,12 @@ export class SshNode implements CommandNode {
   }
 
   async exec(opts: NodeExecOptions): Promise<ExecStatus> {
+    const open = this.#connection;
+    if (open && !open.closed) {
+      // connected: what connect() does, without its extra promise
+      if (opts.ctx) this.register(opts.ctx);
+      return open.exec(opts);
+    }
     const conn = await this.connect({ signal: opts.signal, ctx: opts.ctx });
     return conn.exec(opts);
   }
