@@ -267,13 +267,14 @@ export class Scheduler extends AbstractJob<boolean> {
           if (other && other !== job) throw duplicateLabel(job.label);
           labels.set(job.label, job);
         }
-        // a requirement is inside s iff s is its owner (a job with several owners fails above)
+        // owned by s means inside s (remove() keeps owners in step): the Set is asked only
+        // for jobs owned elsewhere, e.g. a job shared by two schedulers, reported as such
         const req = job._req;
         if (req instanceof AbstractJob) {
-          if (req._owner !== s || !s.members.has(req)) throw outsideRequirement(job, req, s);
+          if (req._owner !== s && !s.members.has(req)) throw outsideRequirement(job, req, s);
         } else if (req !== undefined)
           for (const r of req)
-            if (r._owner !== s || !s.members.has(r)) throw outsideRequirement(job, r, s);
+            if (r._owner !== s && !s.members.has(r)) throw outsideRequirement(job, r, s);
       }
       const cycle = graph.findCycle({ jobs: s.items });
       if (cycle)

@@ -146,6 +146,12 @@ describe("validation: run() rejects before any job starts", () => {
     const inner = new Scheduler([t], { label: "inner" });
     const err = await rejection(new Scheduler([t, inner], { label: "outer" }));
     expect(err.code).toBe("JOB_IN_TWO_SCHEDULERS");
+    // a shared job required by a job listed before it: still reported as shared
+    const early = noop("early", shared);
+    const s3 = new Scheduler([early, shared], { label: "s3" });
+    const err2 = await rejection(s3);
+    expect(err2.code).toBe("JOB_IN_TWO_SCHEDULERS");
+    s3.remove(shared);
     // removing it from one fixes it
     s2.remove(shared);
     expect(await s1.run()).toBe(true);
