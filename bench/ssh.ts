@@ -144,19 +144,18 @@ export async function benchSsh(): Promise<void> {
     const psshBase = ["-h", hostsFile, "-l", user, "-x", sshOpts.join(" ")];
     const kexDefault = await opensshKex([...sshOpts, "-p", String(port), `${user}@127.0.0.2`]);
     const kexCurve = "curve25519-sha256";
-    const nodes = () =>
-      addresses.map(
-        (host) =>
-          new SshNode({
-            host,
-            port,
-            user,
-            keys: [keys.clientKey.path],
-            knownHosts,
-            agent: false,
-            connectTimeout: 60_000,
-          }),
-      );
+    /** A node on the bench sshd, host-key verified. */
+    const nodeAt = (host: string) =>
+      new SshNode({
+        host,
+        port,
+        user,
+        keys: [keys.clientKey.path],
+        knownHosts,
+        agent: false,
+        connectTimeout: 60_000,
+      });
+    const nodes = () => addresses.map(nodeAt);
     const probe = nodes()[0] as SshNode;
     const aiorchKex = (await probe.connect()).algorithms?.kex ?? "?";
     await probe.close();
@@ -282,14 +281,7 @@ export async function benchSsh(): Promise<void> {
     // 3. 200 sequential commands on one connection
     const s3 = "200 sequential `true`, one connection";
     const host = "127.0.0.2";
-    const one = new SshNode({
-      host,
-      port,
-      user,
-      keys: [keys.clientKey.path],
-      knownHosts,
-      agent: false,
-    });
+    const one = nodeAt(host);
     const raw = async (noDelay: boolean, n: number) => {
       const c = await bareConnect({ host, port, user, key, hostKey, noDelay });
       const t0 = performance.now();
