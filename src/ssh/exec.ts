@@ -274,26 +274,13 @@ export async function executeCommand(
       base = await runStaged(x, files, argList(command.args, vars), label, command.options);
       break;
     }
-    case "push": {
-      const files = await withTimeout(x, command.options.timeout, label, () =>
-        x.node.push({
-          locals: command.locals,
-          remote: command.remote,
-          signal: x.signal,
-          ctx: x.ctx,
-        }),
-      );
-      base = { exitCode: 0, signal: null, files, durationMs: Date.now() - started, ok: true };
-      break;
-    }
+    case "push":
     case "pull": {
+      const { signal, ctx } = x;
       const files = await withTimeout(x, command.options.timeout, label, () =>
-        x.node.pull({
-          remotes: command.remotes,
-          local: command.local,
-          signal: x.signal,
-          ctx: x.ctx,
-        }),
+        command.type === "push"
+          ? x.node.push({ locals: command.locals, remote: command.remote, signal, ctx })
+          : x.node.pull({ remotes: command.remotes, local: command.local, signal, ctx }),
       );
       base = { exitCode: 0, signal: null, files, durationMs: Date.now() - started, ok: true };
       break;
