@@ -1,5 +1,9 @@
 /**
- * aiorch: orchestrate dependent async jobs.
+ * aiorch: orchestrate dependent async jobs. The root entry holds the engine (jobs,
+ * sequences, schedulers), its errors and events, and the SSH building blocks a scenario
+ * author writes with; the rest lives in subpaths: `aiorch/ssh` (the whole SSH layer),
+ * `aiorch/dsl` (the typed builder), `aiorch/trace` (recording, replay), `aiorch/view`
+ * (live view, plain log, report), `aiorch/codegen` (scenarios as data, ts-morph).
  * @packageDocumentation
  */
 export {
@@ -44,45 +48,7 @@ export type {
   ShutdownEvent,
 } from "./events.ts";
 export {
-  TRACE_VERSION,
-  checkTrace,
-  createRecorder,
-  moduleJob,
-  readTrace,
-  recordRun,
-  recordToFile,
-  replay,
-  writeTrace,
-  writeTraceSync,
-  type FinishOptions,
-  type JsonValue,
-  type ModuleSource,
-  type RecordedRun,
-  type Recorder,
-  type RecorderOptions,
-  type RecordRunOptions,
-  type ReplayFn,
-  type ReplayOptions,
-  type ReplaySpec,
-  type Trace,
-  type TraceError,
-  type TraceFileRecorder,
-  type TraceJob,
-  type TraceLimits,
-  type TraceLine,
-  type TraceNode,
-  type TraceOutput,
-  type TraceRun,
-  type TraceScheduler,
-  type TraceWork,
-} from "./trace/index.ts";
-export {
   CommandFailedError,
-  CommandTimeoutError,
-  configureSsh,
-  fileFormatter,
-  isUnreachableError,
-  lineFormatter,
   LocalNode,
   pull,
   push,
@@ -90,58 +56,11 @@ export {
   runScript,
   runString,
   service,
-  ServiceJob,
-  SshAuthError,
-  SshChannelError,
-  SshConnectError,
-  SshDnsError,
-  SshFileError,
-  SshHostKeyError,
   SshJob,
-  SshJobResult,
   SshNode,
-  type Arg,
-  type CommandNode,
   type CommandOptions,
-  type CommandOutcome,
-  type CommandResult,
-  type Deferred,
-  type ExecStatus,
-  type ExitSpec,
-  type HostKeyPolicy,
   type LocalNodeOptions,
-  type OutputFormatter,
-  type Passphrase,
-  type ScriptOptions,
   type ServiceOptions,
   type SshJobOptions,
   type SshNodeOptions,
-  type Command as SshCommand,
 } from "./ssh/index.ts";
-export {
-  attachView,
-  chooseViewMode,
-  colorEnabled,
-  type AttachedView,
-  type AttachViewOptions,
-  type ViewMode,
-  type ViewStream,
-} from "./cli/view.ts";
-export {
-  createLiveState,
-  frame,
-  reduceLiveState,
-  type FrameOptions,
-  type LiveCounts,
-  type LiveJob,
-  type LiveState,
-} from "./render/live.ts";
-export { renderReport } from "./render/report.ts";
-export {
-  buildTimeline,
-  findCriticalPath,
-  type TimelineJob,
-  type TimelineModel,
-  type TimelineOutcome,
-} from "./render/timeline.ts";
-export { timelineFromTrace } from "./render/from-trace.ts";

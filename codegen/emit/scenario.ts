@@ -26,8 +26,11 @@ export interface GenerateOptions {
    * @default 200
    */
   maxChain?: number;
-  /** module specifiers of the imports @default { engine: "aiorch", dsl: "aiorch/dsl" } */
-  imports?: { engine?: string; dsl?: string };
+  /**
+   * module specifiers of the imports
+   * @default { engine: "aiorch", trace: "aiorch/trace", dsl: "aiorch/dsl" }
+   */
+  imports?: { engine?: string; trace?: string; dsl?: string };
   /** where the model came from, for the header comment @example "run.trace.json" */
   source?: string;
 }
@@ -183,13 +186,16 @@ export function generateScenario(opts: GenerateOptions): string {
   statements.push(`\nexport default ${root};`);
 
   const imports: ImportDeclarationStructure[] = [];
-  const engine = [...imp.used].sort();
-  if (engine.length)
-    imports.push({
-      kind: StructureKind.ImportDeclaration,
-      moduleSpecifier: opts.imports?.engine ?? "aiorch",
-      namedImports: engine,
-    });
+  // the nodes come from the root entry, replay and moduleJob from aiorch/trace
+  const used = [...imp.used].sort();
+  const fromTrace = (name: string) => name === "replay" || name === "moduleJob";
+  const groups: Array<[string, string[]]> = [
+    [opts.imports?.engine ?? "aiorch", used.filter((n) => !fromTrace(n))],
+    [opts.imports?.trace ?? "aiorch/trace", used.filter(fromTrace)],
+  ];
+  for (const [moduleSpecifier, namedImports] of groups)
+    if (namedImports.length)
+      imports.push({ kind: StructureKind.ImportDeclaration, moduleSpecifier, namedImports });
   imports.push({
     kind: StructureKind.ImportDeclaration,
     moduleSpecifier: opts.imports?.dsl ?? "aiorch/dsl",

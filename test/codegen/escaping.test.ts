@@ -124,7 +124,11 @@ describe("escaping (property-based)", () => {
         generateScenario({
           model,
           outFile: file,
-          imports: { engine: "../../src/index.ts", dsl: "../../dsl/index.ts" },
+          imports: {
+            engine: "../../src/index.ts",
+            trace: "../../src/trace/index.ts",
+            dsl: "../../dsl/index.ts",
+          },
         }),
       );
       return file;

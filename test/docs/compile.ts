@@ -132,8 +132,8 @@ export const FREE_NAMES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The lines put before a TSDoc example: imports of every public export of `aiorch`,
- * `aiorch/dsl` and `aiorch/codegen`, then of the other exports of the documented file
+ * The lines put before a TSDoc example: imports of every public export of `aiorch` and
+ * its subpaths (`aiorch/ssh`, `aiorch/dsl`, `aiorch/trace`, `aiorch/view`, `aiorch/codegen`), then of the other exports of the documented file
  * itself (`source`, imported from `dir` where the example is written), then
  * {@link FREE_NAMES}; minus the names the example binds itself.
  */
@@ -153,7 +153,10 @@ export function buildPrelude({
   const self = relative(dir, join(root, source)).split(sep).join("/");
   const entries: [string, string][] = [
     ["aiorch", "src/index.ts"],
+    ["aiorch/ssh", "src/ssh/index.ts"],
     ["aiorch/dsl", "dsl/index.ts"],
+    ["aiorch/trace", "src/trace/index.ts"],
+    ["aiorch/view", "src/render/index.ts"],
     ["aiorch/codegen", "codegen/index.ts"],
     [self.startsWith(".") ? self : `./${self}`, source],
   ];

@@ -96,7 +96,7 @@ function start(s: Snippet, file: string): Promise<{ code: number | null; output:
   const scenario = /^export default\s/m.test(s.code);
   const args = scenario
     ? [join(ROOT, "bin/aiorch.mjs"), "run", file, "--plain"]
-    : ["--import", "tsx", file];
+    : ["--conditions=aiorch-source", "--import", "tsx", file];
   return new Promise((done) => {
     const child = spawn(process.execPath, args, {
       cwd: DIR,
