@@ -52,6 +52,8 @@ export type AiorchErrorCode =
   | "TRACE"
   /** a scenario file (TS, YAML, JSON) is invalid */
   | "SCENARIO_INVALID"
+  /** an OpenSSH client configuration file is invalid or uses what aiorch cannot do */
+  | "SSH_CONFIG"
   /** code generation failed */
   | "CODEGEN"
   /** bad command line */

@@ -40,6 +40,10 @@ export interface OpenConnectionOptions extends Endpoint {
   connectTimeout: number;
   /** session channels at once (OpenSSH `MaxSessions`) */
   maxSessions: number;
+  /** ms between keepalives (OpenSSH `ServerAliveInterval`), 0 for none @default 0 */
+  keepaliveInterval?: number;
+  /** unanswered keepalives before the connection is dropped @default 3 */
+  keepaliveCountMax?: number;
   /** a stream to run SSH over (gateway hop); else a TCP socket is opened */
   openStream?: () => Promise<Duplex>;
   signal?: AbortSignal | undefined;
@@ -207,6 +211,8 @@ export async function openConnection(opts: OpenConnectionOptions): Promise<SshCo
         username: opts.user,
         authHandler: auth,
         readyTimeout: 0,
+        keepaliveInterval: opts.keepaliveInterval ?? 0,
+        keepaliveCountMax: opts.keepaliveCountMax ?? 3,
         ...(preferred.length > 0
           ? { algorithms: { serverHostKey: { prepend: preferred, append: [], remove: [] } } }
           : {}),

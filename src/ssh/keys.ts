@@ -100,6 +100,8 @@ export interface KeySource {
   passphrase?: Passphrase | undefined;
   /** agent socket path, or false to not use one */
   agent?: string | false | undefined;
+  /** ssh_config `IdentityFile`s: tried after the agent, skipped when missing (as OpenSSH) */
+  configKeys?: readonly string[] | undefined;
 }
 
 /** Default private key files, in the order OpenSSH tries them. */
@@ -172,7 +174,7 @@ export async function loadAuthMethods(
   }
   const agent = source.agent === undefined ? process.env.SSH_AUTH_SOCK : source.agent;
   if (agent) methods.push({ type: "agent", username, agent });
-  for (const path of defaultKeyFiles()) {
+  for (const path of source.configKeys ?? defaultKeyFiles()) {
     try {
       const key = await loadKey(path, source.passphrase, false);
       if (key) methods.push({ type: "publickey", username, key });

@@ -4,8 +4,7 @@
  * closed at the end (remotest hop first), and closable with `await node.close()`.
  */
 import { randomBytes } from "node:crypto";
-import { homedir, userInfo } from "node:os";
-import { join, posix } from "node:path";
+import { posix } from "node:path";
 import { AiorchError } from "../errors.ts";
 import type { JobContext, Resource } from "../job.ts";
 import { abortReason } from "./limits.ts";
@@ -20,31 +19,50 @@ import { openConnection } from "./handshake.ts";
 import { loadAuthMethods, type Passphrase } from "./keys.ts";
 import { pullPaths, pushPaths, remoteMkdirP, removeRemote, writeRemoteFile } from "./sftp.ts";
 import type { CommandNode, NodeExecOptions, StagedFile } from "./types.ts";
+import type { ResolvedSshConfig, SshConfigSource } from "./config/resolve.ts";
+import { type NodeSettings, settleNode } from "./config/settings.ts";
+import type { HopSpec } from "./targets.ts";
 
-/** Options of {@link SshNode}. */
+/**
+ * Options of {@link SshNode}. Options left unset come from the OpenSSH client configuration
+ * (`sshConfig`), then from the defaults below: what is given here always wins.
+ */
 export interface SshNodeOptions {
-  /** host name or address */
+  /** host name, address, or an ssh_config alias (`Host fit01` … `HostName 10.0.0.1`) */
   host: string;
-  /** @default 22 */
+  /** name shown in output prefixes, views, reports and `{host}` @default the alias, else host[:port] */
+  name?: string;
+  /** @default ssh_config `Port`, else 22 */
   port?: number;
-  /** login name @default the local user */
+  /** login name @default ssh_config `User`, else the local user */
   user?: string;
-  /** private key files to use (only these) @default agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa */
+  /** private key files to use (only these) @default ssh_config `IdentityFile`s after the agent, else agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa */
   keys?: readonly string[];
   /** passphrase of encrypted keys, or a function asked per key file (never a prompt by default) */
   passphrase?: Passphrase;
-  /** agent socket, or `false` for none @default $SSH_AUTH_SOCK */
+  /** agent socket, or `false` for none @default $SSH_AUTH_SOCK (none with `IdentitiesOnly yes`) */
   agent?: string | false;
-  /** reach this node through another one (any depth) */
-  gateway?: SshNode;
-  /** known_hosts file @default ~/.ssh/known_hosts */
+  /** reach this node through another one (any depth); `null`: directly, whatever ssh_config says @default ssh_config `ProxyJump` */
+  gateway?: SshNode | null;
+  /** known_hosts file @default ssh_config `UserKnownHostsFile` (first), else ~/.ssh/known_hosts */
   knownHosts?: string;
-  /** host key policy @default "verify" */
+  /** host key policy @default from ssh_config `StrictHostKeyChecking` (yes/ask: "verify", accept-new, no: "off"), else "verify" */
   hostKeys?: HostKeyPolicy;
-  /** ms for TCP connect + handshake + authentication @default 30_000 */
+  /** ms for TCP connect + handshake + authentication @default ssh_config `ConnectTimeout`, else 30_000 */
   connectTimeout?: number;
+  /** ms between keepalives when the server is silent, 0 for none @default ssh_config `ServerAliveInterval`, else 0 */
+  keepaliveInterval?: number;
+  /** unanswered keepalives before the connection is dropped @default ssh_config `ServerAliveCountMax`, else 3 */
+  keepaliveCountMax?: number;
   /** session channels open at once on this connection (OpenSSH MaxSessions) @default 10 */
   maxSessions?: number;
+  /**
+   * OpenSSH client configuration to resolve `host` with: a file (as `ssh -F FILE`), or
+   * `false` for none.
+   * @default `~/.ssh/config`, then `/etc/ssh/ssh_config`
+   * @example new SshNode({ host: "fit01", sshConfig: "./testbed.ssh_config" })
+   */
+  sshConfig?: string | false;
 }
 
 const HOST_KEY_POLICIES: readonly string[] = ["verify", "accept-new", "off"];
@@ -60,6 +78,9 @@ const HOST_KEY_POLICIES: readonly string[] = ["verify", "accept-new", "off"];
  * ```
  */
 export class SshNode implements CommandNode {
+  /** the host as given: an ssh_config alias, a name or an address */
+  readonly alias: string;
+  /** the host connected to (ssh_config `HostName` resolved) */
   readonly host: string;
   readonly port: number;
   readonly user: string;
@@ -67,8 +88,17 @@ export class SshNode implements CommandNode {
   readonly knownHosts: string;
   readonly hostKeys: HostKeyPolicy;
   readonly connectTimeout: number;
+  readonly keepaliveInterval: number;
+  readonly keepaliveCountMax: number;
   readonly maxSessions: number;
+  /** key files: given, or ssh_config `IdentityFile`s (expanded); undefined: the defaults */
   readonly keys: readonly string[] | undefined;
+  /** what the OpenSSH configuration said for this host; undefined with `sshConfig: false` */
+  readonly sshConfig: ResolvedSshConfig | undefined;
+  /** shown in output prefixes, views, reports and `{host}` */
+  readonly displayName: string;
+  readonly #keysFrom: NodeSettings["keysFrom"];
+  readonly #identitiesOnly: boolean;
   readonly #passphrase: Passphrase | undefined;
   readonly #agent: string | false | undefined;
   #connection: SshConnection | undefined;
@@ -78,44 +108,61 @@ export class SshNode implements CommandNode {
 
   constructor(opts: SshNodeOptions) {
     if (!opts || typeof opts.host !== "string" || opts.host === "")
-      throw new AiorchError(
-        "INVALID_ARGUMENT",
-        `SshNode: host must be a non-empty string, got ${String(opts?.host)}`,
-        {
-          option: "host",
-        },
+      throw invalid("host", `host must be a non-empty string, got ${String(opts?.host)}`);
+    if (opts.port !== undefined && !isPort(opts.port))
+      throw invalid("port", `port must be 1-65535, got ${String(opts.port)}`);
+    if (opts.hostKeys !== undefined && !HOST_KEY_POLICIES.includes(opts.hostKeys))
+      throw invalid(
+        "hostKeys",
+        `hostKeys must be "verify", "accept-new" or "off", got ${JSON.stringify(opts.hostKeys)}`,
       );
-    const port = opts.port ?? 22;
-    if (!Number.isInteger(port) || port < 1 || port > 65535)
-      throw new AiorchError(
-        "INVALID_ARGUMENT",
-        `SshNode: port must be 1-65535, got ${String(opts.port)}`,
-        {
-          option: "port",
-        },
-      );
-    const hostKeys = opts.hostKeys ?? "verify";
-    if (!HOST_KEY_POLICIES.includes(hostKeys))
-      throw new AiorchError(
-        "INVALID_ARGUMENT",
-        `SshNode: hostKeys must be "verify", "accept-new" or "off", got ${JSON.stringify(hostKeys)}`,
-        { option: "hostKeys" },
-      );
-    if (opts.gateway !== undefined && !(opts.gateway instanceof SshNode))
-      throw new AiorchError("INVALID_ARGUMENT", "SshNode: gateway must be an SshNode", {
-        option: "gateway",
-      });
-    this.host = opts.host;
-    this.port = port;
-    this.user = opts.user ?? userInfo().username;
-    this.gateway = opts.gateway;
-    this.knownHosts = opts.knownHosts ?? join(homedir(), ".ssh", "known_hosts");
-    this.hostKeys = hostKeys;
-    this.connectTimeout = opts.connectTimeout ?? 30_000;
+    if (opts.gateway !== undefined && opts.gateway !== null && !(opts.gateway instanceof SshNode))
+      throw invalid("gateway", "gateway must be an SshNode (or null for none)");
+    if (opts.name !== undefined && (typeof opts.name !== "string" || opts.name.trim() === ""))
+      throw invalid("name", `name must be a non-empty string, got ${JSON.stringify(opts.name)}`);
+    if (opts.sshConfig !== undefined && opts.sshConfig !== false && typeof opts.sshConfig !== "string")
+      throw invalid("sshConfig", "sshConfig must be a file path or false");
+    const s = settleNode({
+      host: opts.host,
+      port: opts.port,
+      user: opts.user,
+      keys: opts.keys,
+      knownHosts: opts.knownHosts,
+      hostKeys: opts.hostKeys,
+      connectTimeout: opts.connectTimeout,
+      keepaliveInterval: opts.keepaliveInterval,
+      keepaliveCountMax: opts.keepaliveCountMax,
+      gatewayGiven: opts.gateway !== undefined,
+      sshConfig: opts.sshConfig,
+    });
+    this.alias = opts.host;
+    this.host = s.host;
+    this.port = s.port;
+    this.user = s.user;
+    this.sshConfig = s.config;
+    this.knownHosts = s.knownHosts;
+    this.hostKeys = s.hostKeys;
+    this.connectTimeout = s.connectTimeout;
+    this.keepaliveInterval = s.keepaliveInterval;
+    this.keepaliveCountMax = s.keepaliveCountMax;
     this.maxSessions = opts.maxSessions ?? 10;
-    this.keys = opts.keys ? [...opts.keys] : undefined;
+    const fallback = (opts as InternalOptions)[FALLBACK_KEYS];
+    this.keys = s.keys ? [...s.keys] : fallback ? [...fallback] : undefined;
+    this.#keysFrom = s.keys ? s.keysFrom : fallback ? "option" : "default";
+    this.#identitiesOnly = s.identitiesOnly;
     this.#passphrase = opts.passphrase;
     this.#agent = opts.agent;
+    this.gateway =
+      opts.gateway === null
+        ? undefined
+        : (opts.gateway ?? (s.jumps ? jumpChain({ hops: s.jumps, from: opts }) : undefined));
+    this.displayName =
+      opts.name ??
+      (s.config && s.config.hostname !== s.config.alias.toLowerCase()
+        ? opts.host
+        : this.port === 22
+          ? this.host
+          : `${this.host}:${this.port}`);
     const node = this;
     this.resource = {
       get closeOrder() {
@@ -138,14 +185,19 @@ export class SshNode implements CommandNode {
     return endpointName(this);
   }
 
-  /** `host` or `host:port` */
+  /** the display name (kept for labels and older callers) */
   get shortName(): string {
-    return this.port === 22 ? this.host : `${this.host}:${this.port}`;
+    return this.displayName;
   }
 
   /** `[gw->]user@host[:port]` */
   toString(): string {
     return this.gateway ? `${this.gateway.toString()}->${this.name}` : this.name;
+  }
+
+  /** `host` or `host:port` */
+  private get shortHostPort(): string {
+    return this.port === 22 ? this.host : `${this.host}:${this.port}`;
   }
 
   /** True while a connection is open. */
@@ -211,12 +263,18 @@ export class SshNode implements CommandNode {
       user: this.user,
       auth: () =>
         loadAuthMethods(
-          { keys: this.keys, passphrase: this.#passphrase, agent: this.#agent },
+          {
+            ...(this.#keysFrom === "config" ? { configKeys: this.keys } : { keys: this.keys }),
+            passphrase: this.#passphrase,
+            agent: this.#agent ?? (this.#identitiesOnly ? false : undefined),
+          },
           this.user,
         ),
       hostKeys: this.hostKeys,
       knownHosts: this.knownHosts,
       connectTimeout: this.connectTimeout,
+      keepaliveInterval: this.keepaliveInterval,
+      keepaliveCountMax: this.keepaliveCountMax,
       maxSessions: this.maxSessions,
       ...(via ? { openStream: () => via.forward(this) } : {}),
     });
@@ -289,6 +347,8 @@ export class SshNode implements CommandNode {
   describe(): Record<string, unknown> {
     return {
       type: "ssh",
+      ...(this.alias !== this.host ? { alias: this.alias } : {}),
+      ...(this.displayName !== this.shortHostPort ? { name: this.displayName } : {}),
       host: this.host,
       port: this.port,
       user: this.user,
@@ -299,7 +359,86 @@ export class SshNode implements CommandNode {
       hostKeys: this.hostKeys,
       connectTimeout: this.connectTimeout,
       ...(this.maxSessions !== 10 ? { maxSessions: this.maxSessions } : {}),
+      ...(this.keepaliveInterval ? { keepaliveInterval: this.keepaliveInterval } : {}),
       ...(this.gateway ? { gateway: this.gateway.describe() } : {}),
     };
   }
+}
+
+function invalid(option: string, msg: string): AiorchError {
+  return new AiorchError("INVALID_ARGUMENT", `SshNode: ${msg}`, { option });
+}
+
+function isPort(p: unknown): boolean {
+  return typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
+}
+
+/** @internal keys a jump host uses when its own configuration names none */
+const FALLBACK_KEYS = Symbol("fallbackKeys");
+type InternalOptions = SshNodeOptions & { [FALLBACK_KEYS]?: readonly string[] | undefined };
+
+/** Jump hosts are shared by every node naming the same hop with the same settings. */
+const jumpNodes = new Map<string, SshNode>();
+const objectIds = new WeakMap<object, number>();
+let nextId = 0;
+/** aliases being resolved as jump hosts, to report a ProxyJump loop instead of recursing */
+const resolving: string[] = [];
+
+/** Objects and functions by identity, other values as they are (for cache keys). */
+function idOf(x: unknown): unknown {
+  if ((typeof x !== "function" && typeof x !== "object") || x === null) return x;
+  let id = objectIds.get(x);
+  if (id === undefined) {
+    id = ++nextId;
+    objectIds.set(x, id);
+  }
+  return `#${id}`;
+}
+
+/**
+ * The gateway chain of `ProxyJump a,b`: a (resolved with its own ProxyJump), then b through
+ * a. The jump hosts get the policy options of the node (passphrase, agent, host keys,
+ * known_hosts, connect timeout) and its keys when their configuration names none.
+ */
+function jumpChain({ hops, from }: { hops: readonly HopSpec[]; from: SshNodeOptions }): SshNode {
+  let gw: SshNode | undefined;
+  for (const hop of hops) {
+    if (resolving.includes(hop.host) || resolving.length > 16)
+      throw new AiorchError(
+        "SSH_CONFIG",
+        `ProxyJump loop: ${[...resolving, hop.host].join(" -> ")} (exclude the jump host from its own Host block)`,
+        { host: hop.host },
+      );
+    const opts: InternalOptions = {
+      host: hop.host,
+      ...(hop.port !== undefined ? { port: hop.port } : {}),
+      ...(hop.user !== undefined ? { user: hop.user } : {}),
+      ...pick(from, ["passphrase", "agent", "knownHosts", "hostKeys", "connectTimeout", "sshConfig"]),
+      ...(gw ? { gateway: gw } : {}),
+      [FALLBACK_KEYS]: from.keys,
+    };
+    const key = JSON.stringify([
+      hop,
+      Object.entries(opts).map(([k, v]) => [k, idOf(v)]),
+      from.keys,
+    ]);
+    let node = jumpNodes.get(key);
+    if (!node) {
+      resolving.push(hop.host);
+      try {
+        node = new SshNode(opts);
+      } finally {
+        resolving.pop();
+      }
+      jumpNodes.set(key, node);
+    }
+    gw = node;
+  }
+  return gw as SshNode;
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }
