@@ -34,7 +34,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (err instanceof AiorchError) {
       process.stderr.write(`aiorch: ${err.message}\n`);
-      return err.code === "USAGE" || err.code === "SCENARIO_INVALID" || isValidation(err)
+      return err.code === "USAGE" ||
+        err.code === "SCENARIO_INVALID" ||
+        err.code === "SSH_CONFIG" ||
+        isValidation(err)
         ? EXIT.usage
         : EXIT.failed;
     }

@@ -4,7 +4,6 @@
  * (gateways shared per hop chain), run the commands, print the per-host summary.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import { join } from "node:path";
 import pc from "picocolors";
 import { AiorchError, describeError } from "../errors.ts";
@@ -104,39 +103,47 @@ function sshCommand(words: string[], opts: SshCliOptions): (node: SshNode) => Ss
   return () => [cmd];
 }
 
-/** Build one node per target; gateways are shared per hop chain. */
+/**
+ * Build one node per target; gateways are shared per hop chain. What the target and the
+ * options leave unset (user, port, gateway, keys, host key policy…) comes from ssh_config.
+ */
 function buildNodes(targets: TargetSpec[], opts: SshCliOptions): SshNode[] {
   const cache = new Map<string, SshNode>();
-  const defaultUser = opts.login ?? userInfo().username;
+  const sshConfig =
+    opts.config === undefined
+      ? {}
+      : { sshConfig: opts.config === "none" ? (false as const) : opts.config };
   const defaultGateways = opts.gateway
     ? (parseTarget(opts.gateway).gateways ?? []).concat(parseTarget(opts.gateway))
-    : [];
-  const make = (hop: HopSpec, gateway: SshNode | undefined): SshNode => {
-    const key = `${gateway ? `${gateway.toString()}->` : ""}${hop.user ?? defaultUser}@${hop.host}:${hop.port ?? 22}`;
+    : undefined;
+  const make = (hop: HopSpec, gateway: SshNode | null | undefined): SshNode => {
+    const user = hop.user ?? opts.login;
+    const port = hop.port ?? opts.port;
+    const key = `${gateway === null ? "None" : gateway ? gateway.toString() : ""}->${user ?? ""}@${hop.host}:${port ?? ""}`;
     let node = cache.get(key);
     if (!node) {
       node = new SshNode({
         host: hop.host,
-        port: hop.port ?? 22,
-        user: hop.user ?? defaultUser,
+        ...(port !== undefined ? { port } : {}),
+        ...(user !== undefined ? { user } : {}),
         ...(opts.key.length ? { keys: opts.key } : {}),
         ...(opts.knownHosts ? { knownHosts: opts.knownHosts } : {}),
-        hostKeys: opts.hostKeys,
-        connectTimeout: opts.connectTimeout,
-        ...(gateway ? { gateway } : {}),
+        ...(opts.hostKeys ? { hostKeys: opts.hostKeys } : {}),
+        ...(opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout } : {}),
+        ...(gateway !== undefined ? { gateway } : {}),
+        ...sshConfig,
       });
       cache.set(key, node);
     }
     return node;
   };
   return targets.map((t) => {
-    const hops =
-      t.gateways === null
-        ? []
-        : (t.gateways ?? defaultGateways.map((g) => ({ ...g, gateways: undefined })));
-    let gw: SshNode | undefined;
+    // None->host: direct; gw->host or -g: those hops; else whatever ssh_config says
+    const hops = t.gateways === null ? [] : (t.gateways ?? defaultGateways);
+    if (hops === undefined) return make(t, undefined);
+    let gw: SshNode | undefined; // the first hop may have a ProxyJump of its own
     for (const h of hops) gw = make(h, gw);
-    return make(t, gw);
+    return make(t, gw ?? null);
   });
 }
 

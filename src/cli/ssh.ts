@@ -11,14 +11,17 @@ export interface SshCliOptions {
   target: string[];
   exclude: string[];
   login?: string;
+  port?: number;
+  /** ssh_config file (`-F`), or false (`-F none`) */
+  config?: string;
   gateway?: string;
   window: number;
   key: string[];
-  connectTimeout: number;
+  connectTimeout?: number;
   timeout?: number;
   totalTimeout?: number;
   knownHosts?: string;
-  hostKeys: "verify" | "accept-new" | "off";
+  hostKeys?: "verify" | "accept-new" | "off";
   raw?: boolean;
   time?: boolean;
   outDir?: string;
@@ -42,6 +45,15 @@ function count(option: string): (v: string) => number {
   };
 }
 
+function port(v: string): number {
+  const n = count("--port")(v);
+  if (n < 1 || n > 65535)
+    throw new AiorchError("USAGE", `--port expects 1-65535, got ${JSON.stringify(v)}`, {
+      option: "--port",
+    });
+  return n;
+}
+
 function hostKeysMode(v: string): SshCliOptions["hostKeys"] {
   if (v === "verify" || v === "accept-new" || v === "off") return v;
   throw new AiorchError(
@@ -62,7 +74,19 @@ function addTargetOptions(cmd: Command): Command {
       [],
     )
     .option("-x, --exclude <targets>", "hosts to leave out, same syntax (repeatable)", collect, [])
-    .option("-l, --login <user>", "default user (default: the local user)")
+    .option(
+      "-l, --login <user>",
+      "user for targets naming none (default: ssh_config, else the local user)",
+    )
+    .option(
+      "-p, --port <port>",
+      "port for targets naming none (default: ssh_config, else 22)",
+      port,
+    )
+    .option(
+      "-F, --config <file>",
+      "OpenSSH client configuration file, or none (default: ~/.ssh/config, /etc/ssh/ssh_config)",
+    )
     .option("-g, --gateway <hop>", "gateway for targets that name none: [user@]host[:port][->…]")
     .option("-w, --window <n>", "most hosts at once (0: no limit)", count("--window"), 0)
     .option(
@@ -73,14 +97,20 @@ function addTargetOptions(cmd: Command): Command {
     )
     .option(
       "-c, --connect-timeout <ms>",
-      "connect + handshake timeout per host",
+      "connect + handshake timeout per host (default: ssh_config ConnectTimeout, else 30000)",
       count("--connect-timeout"),
-      30_000,
     )
     .option("--timeout <ms>", "timeout of the command on each host", count("--timeout"))
     .option("--total-timeout <ms>", "timeout of the whole run", count("--total-timeout"))
-    .option("--known-hosts <file>", "known_hosts file (default ~/.ssh/known_hosts)")
-    .option("--host-keys <mode>", "verify | accept-new | off", hostKeysMode, "verify")
+    .option(
+      "--known-hosts <file>",
+      "known_hosts file (default: ssh_config, else ~/.ssh/known_hosts)",
+    )
+    .option(
+      "--host-keys <mode>",
+      "verify | accept-new | off (default: ssh_config StrictHostKeyChecking, else verify)",
+      hostKeysMode,
+    )
     .option("-r, --raw", "print output lines as they are")
     .option("--time", "prefix output lines with time and host")
     .option("-o, --out-dir <dir>", "write each host's output to DIR/<host>.out and .err")

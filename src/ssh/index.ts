@@ -22,6 +22,13 @@ export {
   runScript,
   runString,
 } from "./commands.ts";
+export {
+  expandIdentityFile,
+  type ResolvedSshConfig,
+  resolveSshConfig,
+  type SshConfigSource,
+  type StrictHostKeyChecking,
+} from "./config/resolve.ts";
 export { type ExecStatus, type HostKeyPolicy, SshConnection } from "./connection.ts";
 export {
   CommandFailedError,

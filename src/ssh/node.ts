@@ -19,7 +19,7 @@ import { openConnection } from "./handshake.ts";
 import { loadAuthMethods, type Passphrase } from "./keys.ts";
 import { pullPaths, pushPaths, remoteMkdirP, removeRemote, writeRemoteFile } from "./sftp.ts";
 import type { CommandNode, NodeExecOptions, StagedFile } from "./types.ts";
-import type { ResolvedSshConfig, SshConfigSource } from "./config/resolve.ts";
+import type { ResolvedSshConfig } from "./config/resolve.ts";
 import { type NodeSettings, settleNode } from "./config/settings.ts";
 import type { HopSpec } from "./targets.ts";
 
@@ -120,7 +120,11 @@ export class SshNode implements CommandNode {
       throw invalid("gateway", "gateway must be an SshNode (or null for none)");
     if (opts.name !== undefined && (typeof opts.name !== "string" || opts.name.trim() === ""))
       throw invalid("name", `name must be a non-empty string, got ${JSON.stringify(opts.name)}`);
-    if (opts.sshConfig !== undefined && opts.sshConfig !== false && typeof opts.sshConfig !== "string")
+    if (
+      opts.sshConfig !== undefined &&
+      opts.sshConfig !== false &&
+      typeof opts.sshConfig !== "string"
+    )
       throw invalid("sshConfig", "sshConfig must be a file path or false");
     const s = settleNode({
       host: opts.host,
@@ -413,7 +417,14 @@ function jumpChain({ hops, from }: { hops: readonly HopSpec[]; from: SshNodeOpti
       host: hop.host,
       ...(hop.port !== undefined ? { port: hop.port } : {}),
       ...(hop.user !== undefined ? { user: hop.user } : {}),
-      ...pick(from, ["passphrase", "agent", "knownHosts", "hostKeys", "connectTimeout", "sshConfig"]),
+      ...pick(from, [
+        "passphrase",
+        "agent",
+        "knownHosts",
+        "hostKeys",
+        "connectTimeout",
+        "sshConfig",
+      ]),
       ...(gw ? { gateway: gw } : {}),
       [FALLBACK_KEYS]: from.keys,
     };

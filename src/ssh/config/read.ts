@@ -107,7 +107,8 @@ function includeFiles(pattern: string, kind: ConfigKind): string[] {
       try {
         names = readdirSync(dir).sort();
       } catch {}
-      for (const n of names) if (!n.startsWith(".") && matchPattern(part, n)) next.push(join(dir, n));
+      for (const n of names)
+        if (!n.startsWith(".") && matchPattern(part, n)) next.push(join(dir, n));
     }
     found = next;
   }
@@ -151,7 +152,10 @@ export function readConfigFile({
       if (keyword === "host") {
         current = [...when, { kind: "host", patterns: args, file, line }];
       } else if (keyword === "match") {
-        current = [...when, { kind: "match", criteria: parseCriteria(args, file, line), file, line }];
+        current = [
+          ...when,
+          { kind: "match", criteria: parseCriteria(args, file, line), file, line },
+        ];
       } else if (keyword === "include") {
         if (depth >= MAX_DEPTH) throw configError(file, line, "Include nested too deeply");
         for (const pattern of args)

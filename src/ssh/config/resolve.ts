@@ -84,8 +84,13 @@ interface State {
   decided: Map<Condition, boolean>;
 }
 
+/** OpenSSH lower-cases host names, except (as `ssh -G` shows) one holding a `%`. */
+function lowercaseHost(h: string): string {
+  return h.includes("%") ? h : h.toLowerCase();
+}
+
 function currentHostname(s: State): string {
-  return s.out.sources.hostname ? s.out.hostname : s.alias.toLowerCase();
+  return s.out.hostname;
 }
 
 function evaluate(c: Condition, s: State): boolean {
@@ -138,11 +143,9 @@ function apply(e: ConfigEntry, s: State): void {
   const first = e.args[0] ?? "";
   switch (e.keyword) {
     case "hostname":
-      o.hostname = expandTokens({
-        text: first,
-        tokens: { h: s.alias.toLowerCase() },
-        where,
-      }).toLowerCase();
+      o.hostname = lowercaseHost(
+        expandTokens({ text: first, tokens: { h: s.alias.toLowerCase() }, where }),
+      );
       break;
     case "user":
       if (s.given.user !== undefined) return;
@@ -199,9 +202,8 @@ function filesOf(source: SshConfigSource): { file: string; kind: ConfigKind }[] 
  *
  * @example
  * ```ts
- * import { resolveSshConfig } from "aiorch/ssh";
  * const r = resolveSshConfig({ host: "fit01", source: "/dev/null" });
- * r.hostname; // "fit01"
+ * console.log(r.hostname, r.port ?? 22, r.proxyJump ?? "direct");
  * ```
  */
 export function resolveSshConfig(opts: {
@@ -214,12 +216,17 @@ export function resolveSshConfig(opts: {
   const s: State = {
     alias: opts.host,
     given: { user: opts.user, port: opts.port },
-    out: { alias: opts.host, hostname: opts.host.toLowerCase(), identityFiles: [], sources: {}, matched: false },
+    out: {
+      alias: opts.host,
+      hostname: lowercaseHost(opts.host),
+      identityFiles: [],
+      sources: {},
+      matched: false,
+    },
     decided: new Map(),
   };
   const files = filesOf(opts.source ?? defaultSources());
-  for (const f of files)
-    for (const e of readConfigFile(f)) if (applies(e, s)) apply(e, s);
+  for (const f of files) for (const e of readConfigFile(f)) if (applies(e, s)) apply(e, s);
   const o = s.out;
   if (o.userKnownHostsFiles) {
     const where = o.sources.userknownhostsfile ?? "";
@@ -249,7 +256,8 @@ function expandPath(opts: {
 }): string {
   const r = opts.resolved;
   const home = homedir();
-  const text = opts.text.startsWith("~/") || opts.text === "~" ? home + opts.text.slice(1) : opts.text;
+  const text =
+    opts.text.startsWith("~/") || opts.text === "~" ? home + opts.text.slice(1) : opts.text;
   const local = userInfo();
   return expandTokens({
     text,

@@ -56,7 +56,10 @@ const POLICY = { yes: "verify", ask: "verify", "accept-new": "accept-new", no: "
 /** Parse a ProxyJump value into hops (`ssh://user@host:port` accepted too). */
 export function parseProxyJump(value: string, where: string): HopSpec[] {
   return value.split(",").map((hop) => {
-    const text = hop.trim().replace(/^ssh:\/\//, "").replace(/\/$/, "");
+    const text = hop
+      .trim()
+      .replace(/^ssh:\/\//, "")
+      .replace(/\/$/, "");
     try {
       return parseHop(text);
     } catch {
@@ -94,14 +97,15 @@ export function settleNode(given: GivenSettings): NodeSettings {
     keysFrom: given.keys ? "option" : fileKeys?.length ? "config" : "default",
     identitiesOnly: config?.identitiesOnly ?? false,
     knownHosts:
-      given.knownHosts ?? config?.userKnownHostsFiles?.[0] ?? join(homedir(), ".ssh", "known_hosts"),
+      given.knownHosts ??
+      config?.userKnownHostsFiles?.[0] ??
+      join(homedir(), ".ssh", "known_hosts"),
     hostKeys: given.hostKeys ?? (strict ? POLICY[strict] : "verify"),
     connectTimeout:
       given.connectTimeout ??
       (config?.connectTimeout ? config.connectTimeout * 1000 : undefined) ??
       30_000,
-    keepaliveInterval:
-      given.keepaliveInterval ?? (config?.serverAliveInterval ?? 0) * 1000,
+    keepaliveInterval: given.keepaliveInterval ?? (config?.serverAliveInterval ?? 0) * 1000,
     keepaliveCountMax: given.keepaliveCountMax ?? config?.serverAliveCountMax ?? 3,
     jumps:
       given.gatewayGiven || jump === undefined

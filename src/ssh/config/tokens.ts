@@ -21,7 +21,9 @@ export function expandTokens({
     const at = /^(.*):(\d+)$/.exec(where);
     throw new AiorchError(
       "SSH_CONFIG",
-      `${where ? `${where}: ` : ""}${letter ? `token ${whole}` : "a lone %"} is not supported in ${JSON.stringify(text)} (known: ${Object.keys(tokens)
+      `${where ? `${where}: ` : ""}${letter ? `token ${whole}` : "a lone %"} is not supported in ${JSON.stringify(text)} (known: ${Object.keys(
+        tokens,
+      )
         .map((k) => `%${k}`)
         .join(" ")} %%)`,
       at ? { file: at[1] as string, line: Number(at[2]) } : {},
