@@ -18,6 +18,34 @@ function isBuildable(x: unknown): x is Buildable {
   return typeof x === "object" && x !== null && typeof (x as Buildable).build === "function";
 }
 
+/** The first stack frame in the scenario file, as `line` (source-mapped by tsx). */
+export function lineIn(err: unknown, path: string): number | undefined {
+  const stack = err instanceof Error ? (err.stack ?? "") : "";
+  const url = pathToFileURL(path).href;
+  for (const frame of stack.split("\n")) {
+    for (const where of [url, path]) {
+      const at = frame.indexOf(`${where}:`);
+      if (at < 0) continue;
+      const m = /^:(\d+)(?::\d+)?/.exec(frame.slice(at + where.length));
+      if (m) return Number(m[1]);
+    }
+  }
+  return undefined;
+}
+
+/** `FILE:LINE: what: message` as a SCENARIO_INVALID error (stack kept as `cause`). */
+function scenarioError(p: { file: string; path: string; err: unknown; what: string }): AiorchError {
+  const line = lineIn(p.err, p.path);
+  const e = p.err as Error;
+  const message =
+    e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+  return new AiorchError(
+    "SCENARIO_INVALID",
+    `${p.file}${line === undefined ? "" : `:${line}`}: ${p.what}: ${message}`,
+    { file: p.file, ...(line === undefined ? {} : { line }), cause: p.err },
+  );
+}
+
 /**
  * Load a scenario file: a `.scenario.ts` (or any module) whose default export is a
  * Scheduler, a builder (`build()`), or a function of the `--param` values returning one
@@ -43,19 +71,19 @@ export async function loadScenario({
     const code = (err as { code?: string }).code;
     if (code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(path))
       throw new AiorchError("USAGE", `scenario file not found: ${file}`, { file });
-    throw new AiorchError(
-      "SCENARIO_INVALID",
-      `cannot load ${file}: ${(err as Error).message ?? err}`,
-      {
-        file,
-        cause: err,
-      },
-    );
+    throw scenarioError({ file, path, err, what: "cannot load" });
   }
   let value = mod.default;
   // a function of the --param values consumes them itself: its builder is not strict
   const fromFunction = typeof value === "function" && !(value instanceof Scheduler);
-  if (fromFunction) value = await (value as (p: Record<string, string>) => unknown)(params);
+  if (fromFunction) {
+    try {
+      value = await (value as (p: Record<string, string>) => unknown)(params);
+    } catch (err) {
+      if (err instanceof AiorchError) throw err;
+      throw scenarioError({ file, path, err, what: "the default export threw" });
+    }
+  }
   let scheduler: Scheduler | undefined;
   if (value instanceof Scheduler) {
     const given = Object.keys(params);

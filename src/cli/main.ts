@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { AiorchError } from "../errors.ts";
+import { AiorchError, describeError } from "../errors.ts";
 import { registerCodegenCommand } from "./codegen.ts";
 import { EXIT } from "./exit.ts";
 import { registerGraphCommands } from "./graph.ts";
@@ -14,6 +14,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command("aiorch")
     .description("orchestrate dependent async jobs, locally and over SSH")
     .version("0.1.0")
+    .option("--debug", "print stack traces of errors")
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -32,21 +33,27 @@ export async function main(argv: readonly string[]): Promise<number> {
       // --help and --version exit 0; everything else is a usage error
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (err instanceof AiorchError) {
-      process.stderr.write(`aiorch: ${err.message}\n`);
+    const debug = program.opts<{ debug?: boolean }>().debug === true;
+    process.stderr.write(`aiorch: ${describeError(err)}\n${debug ? stackOf(err) : ""}`);
+    if (err instanceof AiorchError)
       return err.code === "USAGE" ||
         err.code === "SCENARIO_INVALID" ||
         err.code === "SSH_CONFIG" ||
+        err.code === "TRACE" ||
         isValidation(err)
         ? EXIT.usage
         : EXIT.failed;
-    }
-    process.stderr.write(
-      `aiorch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
     return EXIT.failed;
   }
   return code;
+}
+
+/** Stacks of an error and its causes (only with `--debug`). */
+function stackOf(err: unknown): string {
+  const out: string[] = [];
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    out.push(`${depth ? "caused by: " : ""}${e.stack ?? e.message}`);
+  return out.length ? `${out.join("\n")}\n` : "";
 }
 
 function isValidation(err: AiorchError): boolean {

@@ -75,7 +75,30 @@ export function pullMain(paths: string[], opts: SshCliOptions): Promise<number> 
       ),
     ],
     `pull ${paths.join(" ")}`,
+    (nodes) => checkDistinctDestinations(remotes, local, nodes),
   );
+}
+
+/** Several hosts pulled into one local path would interleave their bytes: refuse up front. */
+function checkDistinctDestinations(
+  remotes: readonly string[],
+  local: string,
+  nodes: readonly SshNode[],
+): void {
+  const seen = new Map<string, SshNode>();
+  for (const node of nodes) {
+    const dest = expand(local, node);
+    // remote paths naming the host (`@:/log/{host}.txt`) land in distinct files
+    const key = JSON.stringify([dest, ...remotes.map((r) => expand(r, node))]);
+    const other = seen.get(key);
+    if (other)
+      throw new AiorchError(
+        "USAGE",
+        `pull: ${other.toString()} and ${node.toString()} would both write ${JSON.stringify(dest)}: put {host} in the local path (e.g. ${JSON.stringify(`${local.replace(/\/+$/, "")}/{host}/`)})`,
+        { option: "LOCAL" },
+      );
+    seen.set(key, node);
+  }
 }
 
 /** `{host}`, `{fqdn}`, `{user}`, `{port}` in paths, expanded in one pass (B23, B27). */
@@ -182,11 +205,13 @@ async function runOnTargets(
   opts: SshCliOptions,
   commands: (node: SshNode) => SshCommand[],
   what: string,
+  checkNodes?: (nodes: readonly SshNode[]) => void,
 ): Promise<number> {
   if (opts.target.length === 0) throw new AiorchError("USAGE", "no target: give hosts with -t");
   const { targets, excluded } = resolveTargets({ targets: opts.target, excludes: opts.exclude });
   if (targets.length === 0) throw new AiorchError("USAGE", "no target left after exclusions");
   const nodes = buildNodes(targets, opts);
+  checkNodes?.(nodes);
   if (opts.dryRun) {
     process.stdout.write(`${excluded.length} excluded: ${excluded.map(formatTarget).join(" ")}\n`);
     process.stdout.write(`${nodes.length} hosts selected:\n`);

@@ -5,7 +5,7 @@
  * several sources are given (created as needed), else it names the copied file.
  */
 import { lstat, mkdir, readdir } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { posix } from "node:path";
 import type { SFTPWrapper, Stats } from "ssh2";
 import { SshFileError } from "./errors.ts";
@@ -63,25 +63,71 @@ async function putTree(sftp: SFTPWrapper, local: string, remote: string): Promis
   return 1;
 }
 
+/**
+ * Why a name from a remote `readdir` cannot be a file name under the destination: empty,
+ * `.`/`..`, or containing `/` or NUL (a hostile server answering `../../x` must not write
+ * outside the tree). `undefined` when the name is fine.
+ */
+export function badRemoteName(name: unknown): string | undefined {
+  if (typeof name !== "string" || name === "") return "an empty name";
+  if (name === "." || name === "..") return `the name ${JSON.stringify(name)}`;
+  if (name.includes("/")) return `a name with "/"`;
+  if (name.includes("\0")) return "a name with a NUL byte";
+  return undefined;
+}
+
+/** Where a pull may write: the resolved destination root, checked for every local path. */
+interface PullScope {
+  root: string;
+  facts: FileFacts;
+}
+
+function checkInside(scope: PullScope, local: string, remote: string): void {
+  const rel = relative(scope.root, resolve(local));
+  if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) return;
+  throw new SshFileError(
+    `pull: ${scope.facts.user}@${scope.facts.host}:${remote} would be written outside ${scope.root} (as ${local}): refused`,
+    { ...scope.facts, file: remote },
+  );
+}
+
+/** Regular files and directories only: symlinks (never followed), devices, fifos skipped. */
 async function getTree(
   sftp: SFTPWrapper,
   remote: string,
   local: string,
   st: Stats,
+  scope: PullScope,
 ): Promise<number> {
+  checkInside(scope, local, remote);
   if (st.isDirectory()) {
     await mkdir(local, { recursive: true });
     let n = 0;
     const list = await call<{ filename: string; attrs: Stats }[]>((cb) => sftp.readdir(remote, cb));
-    for (const e of list) {
-      if (e.filename === "." || e.filename === "..") continue;
-      n += await getTree(sftp, posix.join(remote, e.filename), join(local, e.filename), e.attrs);
+    // the whole listing is checked before anything of it is written
+    const entries = list.filter((e) => e.filename !== "." && e.filename !== "..");
+    for (const e of entries) {
+      const why = badRemoteName(e.filename);
+      if (why)
+        throw new SshFileError(
+          `pull: ${scope.facts.user}@${scope.facts.host} listed ${why} in ${remote} (${JSON.stringify(e.filename)}): refused`,
+          { ...scope.facts, file: `${remote}/${e.filename}` },
+        );
     }
+    for (const e of entries)
+      n += await getTree(
+        sftp,
+        posix.join(remote, e.filename),
+        join(local, e.filename),
+        e.attrs,
+        scope,
+      );
     return n;
   }
   if (!st.isFile()) return 0;
   await call<void>((cb) =>
-    sftp.fastGet(remote, local, { mode: st.mode & 0o7777 }, (err) => cb(err, undefined)),
+    // no setuid/setgid/sticky bits from a remote host
+    sftp.fastGet(remote, local, { mode: st.mode & 0o777 }, (err) => cb(err, undefined)),
   );
   return 1;
 }
@@ -162,8 +208,9 @@ export async function pullPaths(
         ? local
         : join(local, posix.basename(src));
     try {
-      n += await getTree(sftp, src, target, st);
+      n += await getTree(sftp, src, target, st, { root: resolve(local), facts: f });
     } catch (err) {
+      if (err instanceof SshFileError) throw err;
       throw new SshFileError(
         `pull: ${f.user}@${f.host}:${remote} -> ${local} failed: ${(err as Error).message}`,
         {

@@ -4,6 +4,7 @@
  * files of hosts, directories (each file name is a host), or comma/space separated lists.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { isIPv6 } from "node:net";
 import { AiorchError } from "../errors.ts";
 
 /** One hop as written. */
@@ -41,6 +42,14 @@ export function parseHop(text: string): HopSpec {
     }
   }
   if (rest === "" || /[\s/]/.test(rest)) throw usage(`invalid target ${JSON.stringify(text)}`);
+  if (/[[\]]/.test(rest))
+    throw usage(
+      `invalid target ${JSON.stringify(text)}: write IPv6 addresses as [addr] or [addr]:port`,
+    );
+  if (rest.includes(":") && !isIPv6(rest))
+    throw usage(
+      `invalid target ${JSON.stringify(text)}: expected [user@]host[:port] with a numeric port`,
+    );
   if (port !== undefined && (port < 1 || port > 65535))
     throw usage(`invalid port in target ${JSON.stringify(text)}`);
   return { ...(user ? { user } : {}), host: rest, ...(port !== undefined ? { port } : {}) };

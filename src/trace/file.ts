@@ -85,7 +85,11 @@ export async function readTrace({ file }: { file: string }): Promise<Trace> {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new AiorchError("TRACE", `${file} is not JSON: ${(err as Error).message}`, { file });
+    throw new AiorchError(
+      "TRACE",
+      `${file} is not JSON (expected a trace written by \`aiorch run --record\`): ${(err as Error).message}`,
+      { file },
+    );
   }
   return checkTrace({ data, file });
 }
@@ -94,9 +98,11 @@ export async function readTrace({ file }: { file: string }): Promise<Trace> {
 export function checkTrace({ data, file = "trace" }: { data: unknown; file?: string }): Trace {
   const t = data as Partial<Trace> | null;
   if (!t || typeof t !== "object" || t.format !== "aiorch-trace")
-    throw new AiorchError("TRACE", `${file} is not an aiorch trace (no "format": "aiorch-trace")`, {
-      file,
-    });
+    throw new AiorchError(
+      "TRACE",
+      `${file} is not an aiorch trace: expected the JSON object written by \`aiorch run --record\` (with "format": "aiorch-trace")`,
+      { file },
+    );
   if (typeof t.version !== "number" || Math.floor(t.version) !== TRACE_VERSION)
     throw new AiorchError(
       "TRACE",
