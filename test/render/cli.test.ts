@@ -102,7 +102,7 @@ describe("aiorch run --record, --report, and aiorch report", () => {
 
   test("a file that is not a trace is refused with its name", () => {
     const r = aiorch(["report", DEMO]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${DEMO} is not JSON`);
   });
 });
