@@ -11,6 +11,7 @@ import {
   LocalNode,
   pull,
   push,
+  raw,
   run,
   runScript,
   runString,
@@ -159,6 +160,7 @@ function makeArg(a: ArgModel, label: string): Arg {
     return (vars) => vars[name] ?? "";
   }
   if ("fromEnv" in a) return process.env[a.fromEnv] ?? "";
+  if ("raw" in a) return raw(a.raw);
   throw new AiorchError(
     "CODEGEN",
     `job "${label}": a deferred argument recorded as source (${a.deferred}) cannot run from data; generate code with \`aiorch codegen\``,

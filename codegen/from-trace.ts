@@ -166,6 +166,7 @@ function convertArg(a: JsonValue): ArgModel {
   if (typeof a === "string" || typeof a === "number") return a;
   const o = a as Json;
   if (o && typeof o.deferred === "string") return { deferred: o.deferred };
+  if (o && typeof o.raw === "string") return { raw: o.raw };
   return String(a);
 }
 

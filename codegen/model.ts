@@ -110,7 +110,9 @@ export type ArgModel =
   /** a function of the variables, as JavaScript source (from a trace) */
   | { deferred: string }
   /** an environment variable of the aiorch process (secrets are never recorded) */
-  | { fromEnv: string };
+  | { fromEnv: string }
+  /** a shell word given unquoted (`raw(">")`) */
+  | { raw: string };
 
 /** Options of a command. */
 export interface CommandOptionsModel {
@@ -120,6 +122,7 @@ export interface CommandOptionsModel {
   env?: Record<string, ArgModel>;
   cwd?: string;
   capture?: string;
+  ignoreOutputs?: boolean;
   includes?: string[];
   remoteName?: string;
 }

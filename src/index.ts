@@ -52,6 +52,7 @@ export {
   LocalNode,
   pull,
   push,
+  raw,
   run,
   runScript,
   runString,

@@ -36,17 +36,22 @@ export function nodeExpr(
   return `new ${imp.use("SshNode")}(${obj})`;
 }
 
-/** A command argument: literal, or a function of the captured variables. */
-export function argExpr(a: ArgModel): string {
+/** A command argument: literal, a raw() word, or a function of the captured variables. */
+export function argExpr(a: ArgModel, imp: EngineImports): string {
   if (typeof a === "string") return lit(a);
   if (typeof a === "number") return numLit(a);
+  if ("raw" in a) return `${imp.use("raw")}(${lit(a.raw)})`;
   if ("var" in a) return `(vars) => vars[${lit(a.var)}] ?? ""`;
   if ("fromEnv" in a) return `process.env[${lit(a.fromEnv)}] ?? ""`;
   // recorded as source by the trace: emitted verbatim, it must not use outer variables
   return `/* recorded function */ (${a.deferred})`;
 }
 
-function optionsExpr(o: CommandOptionsModel | undefined, extra: string[] = []): string | undefined {
+function optionsExpr(
+  o: CommandOptionsModel | undefined,
+  imp: EngineImports,
+  extra: string[] = [],
+): string | undefined {
   if (!o) return undefined;
   const s = objLit({
     label: o.label === undefined ? undefined : lit(o.label),
@@ -55,10 +60,11 @@ function optionsExpr(o: CommandOptionsModel | undefined, extra: string[] = []): 
       ? `[${o.allowedExits.map((x) => (typeof x === "number" ? numLit(x) : lit(x))).join(", ")}]`
       : undefined,
     env: o.env
-      ? objLit(Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, argExpr(v)]))) || "{}"
+      ? objLit(Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, argExpr(v, imp)]))) || "{}"
       : undefined,
     cwd: o.cwd === undefined ? undefined : lit(o.cwd),
     capture: o.capture === undefined ? undefined : lit(o.capture),
+    ignoreOutputs: o.ignoreOutputs === true ? "true" : undefined,
     ...(extra.includes("includes") && o.includes
       ? { includes: `[${o.includes.map(lit).join(", ")}]` }
       : {}),
@@ -72,24 +78,25 @@ function optionsExpr(o: CommandOptionsModel | undefined, extra: string[] = []): 
 /** `run("cmd", "arg", { ... })`, `runScript(...)`, `push([...], "dir")`… */
 export function commandExpr(c: CommandModel, imp: EngineImports): string {
   const list = (xs: readonly string[]) => `[${xs.map(lit).join(", ")}]`;
-  const args = (xs: readonly ArgModel[]) => `[${xs.map(argExpr).join(", ")}]`;
+  const arg = (a: ArgModel) => argExpr(a, imp);
+  const args = (xs: readonly ArgModel[]) => `[${xs.map(arg).join(", ")}]`;
   const call = (name: string, parts: (string | undefined)[]) =>
     `${imp.use(name)}(${parts.filter((p) => p !== undefined).join(", ")})`;
   switch (c.type) {
     case "run":
-      return call("run", [...(c.argv.length ? c.argv : [""]).map(argExpr), optionsExpr(c.options)]);
+      return call("run", [...(c.argv.length ? c.argv : [""]).map(arg), optionsExpr(c.options, imp)]);
     case "runScript": {
-      const o = optionsExpr(c.options, ["includes"]);
+      const o = optionsExpr(c.options, imp, ["includes"]);
       return call("runScript", [lit(c.path), o || c.args.length ? args(c.args) : undefined, o]);
     }
     case "runString": {
-      const o = optionsExpr(c.options, ["includes", "remoteName"]);
+      const o = optionsExpr(c.options, imp, ["includes", "remoteName"]);
       return call("runString", [lit(c.body), o || c.args.length ? args(c.args) : undefined, o]);
     }
     case "push":
-      return call("push", [list(c.locals), lit(c.remote), optionsExpr(c.options)]);
+      return call("push", [list(c.locals), lit(c.remote), optionsExpr(c.options, imp)]);
     case "pull":
-      return call("pull", [list(c.remotes), lit(c.local), optionsExpr(c.options)]);
+      return call("pull", [list(c.remotes), lit(c.local), optionsExpr(c.options, imp)]);
   }
 }
 

@@ -128,7 +128,9 @@ function commandOf(job: TraceJob): string | undefined {
       ? a
       : a !== null && typeof a === "object" && "deferred" in a
         ? "$(…)"
-        : JSON.stringify(a);
+        : a !== null && typeof a === "object" && typeof (a as { raw?: unknown }).raw === "string"
+          ? String((a as { raw: string }).raw)
+          : JSON.stringify(a);
   const list = (xs: JsonValue | undefined) => (Array.isArray(xs) ? xs.map(arg) : []);
   return (w.commands as Record<string, JsonValue>[])
     .map((c) => {

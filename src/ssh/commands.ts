@@ -4,13 +4,14 @@
  */
 import { AiorchError } from "../errors.ts";
 import { isEnvName, quoteArg } from "./quote.ts";
+import { isRawWord, type RawWord } from "./words.ts";
 
 /** Captured variables of the run (`ctx.vars`). */
 export type Vars = Readonly<Record<string, string>>;
 /** An argument computed when the command starts, from the run's captured variables. */
 export type Deferred = (vars: Vars) => string | number | undefined;
-/** A command argument: shell-quoted when it is not the first word of `run`. */
-export type Arg = string | number | Deferred;
+/** A command argument: shell-quoted when it is not the first word of `run`, unless {@link RawWord}. */
+export type Arg = string | number | Deferred | RawWord;
 /** An allowed exit: a code, or a signal name (`"TERM"` or `"SIGTERM"`). */
 export type ExitSpec = number | string;
 
@@ -32,6 +33,14 @@ export interface CommandOptions extends BaseCommandOptions {
   cwd?: string;
   /** store stdout (one trailing newline dropped) in `ctx.vars[capture]` */
   capture?: string;
+  /**
+   * Detach the command from the channel: stdin, stdout and stderr go to /dev/null, so
+   * `run("server &", { ignoreOutputs: true })` returns once the shell is done instead of
+   * when the background process closes its output (apssh's `ignore_outputs`). No output
+   * is shown or captured.
+   * @default false
+   */
+  ignoreOutputs?: boolean;
 }
 
 /** Options of `runScript` / `runString`. */
@@ -80,19 +89,20 @@ export interface PullCommand {
 }
 
 function isOptions(x: unknown): x is CommandOptions {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
+  return typeof x === "object" && x !== null && !Array.isArray(x) && !isRawWord(x);
 }
 
 function checkArg(a: unknown, what: string): Arg {
   if (
     typeof a === "string" ||
     typeof a === "function" ||
+    isRawWord(a) ||
     (typeof a === "number" && Number.isFinite(a))
   )
     return a as Arg;
   throw new AiorchError(
     "INVALID_ARGUMENT",
-    `${what}: arguments must be strings, numbers or functions, got ${typeof a}`,
+    `${what}: arguments must be strings, numbers, raw() words or functions, got ${typeof a}`,
   );
 }
 
@@ -128,6 +138,16 @@ function checkOptions<T extends BaseCommandOptions>(o: T | undefined, what: stri
           option: "env",
         },
       );
+  if (c.ignoreOutputs !== undefined && typeof c.ignoreOutputs !== "boolean")
+    throw new AiorchError("INVALID_ARGUMENT", `${what}: ignoreOutputs must be true or false`, {
+      option: "ignoreOutputs",
+    });
+  if (c.ignoreOutputs && c.capture !== undefined)
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      `${what}: ignoreOutputs sends stdout to /dev/null, so capture ${JSON.stringify(c.capture)} would get nothing`,
+      { option: "capture" },
+    );
   if (c.capture !== undefined && (typeof c.capture !== "string" || c.capture === ""))
     throw new AiorchError("INVALID_ARGUMENT", `${what}: capture must be a variable name`, {
       option: "capture",
@@ -137,7 +157,8 @@ function checkOptions<T extends BaseCommandOptions>(o: T | undefined, what: stri
 
 /**
  * Run a shell command line. The first argument is a command line (not quoted); every
- * further argument is shell-quoted; a trailing object gives options.
+ * further argument is shell-quoted, except {@link raw} words (`raw(">")`); a trailing
+ * object gives options.
  *
  * @example
  * ```ts
@@ -245,6 +266,7 @@ export function pull(
 
 /** Render an argument: deferred ones are called with `vars` (or shown as `{…}` without). */
 export function renderArg(a: Arg, vars: Vars | undefined): string {
+  if (isRawWord(a)) return a.text;
   if (typeof a !== "function") return String(a);
   if (!vars) return "{…}";
   const value = a(vars);
@@ -264,7 +286,12 @@ export function commandLine(argv: readonly Arg[], vars?: Vars): string {
 
 /** A quoted argument; an unrendered deferred one shows as `{…}`. */
 function quotedArg(a: Arg, vars: Vars | undefined): string {
-  return typeof a === "function" && !vars ? "{…}" : quoteArg(renderArg(a, vars));
+  return typeof a === "function" && !vars ? "{…}" : shellWord(a, vars ?? {});
+}
+
+/** An argument as the shell gets it: quoted, or as written for a raw() word. */
+export function shellWord(a: Arg, vars: Vars): string {
+  return isRawWord(a) ? a.text : quoteArg(renderArg(a, vars));
 }
 
 function firstCodeLine(body: string): string {
@@ -296,6 +323,7 @@ export function commandLabel(c: Command, vars?: Vars): string {
 }
 
 function describeArg(a: Arg): unknown {
+  if (isRawWord(a)) return { raw: a.text };
   return typeof a === "function" ? { deferred: a.toString() } : a;
 }
 

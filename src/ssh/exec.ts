@@ -3,7 +3,7 @@
  * stream output lines to the run's event stream, capture stdout (binary-safe), apply the
  * command's timeout, and judge the exit against `allowedExits`.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { AiorchError } from "../errors.ts";
 import { emitOutput, type JobContext } from "../job.ts";
@@ -14,7 +14,7 @@ import {
   commandLine,
   commandLabel,
   type ExitSpec,
-  renderArg,
+  shellWord,
   type Vars,
 } from "./commands.ts";
 import type { ExecStatus } from "./connection.ts";
@@ -81,9 +81,14 @@ function prefix(opts: CommandOptions, vars: Vars): string {
   let p = "";
   if (opts.cwd !== undefined) p += `cd ${quoteArg(opts.cwd)} || exit 1; `;
   const env = Object.entries(opts.env ?? {});
-  if (env.length)
-    p += `export ${env.map(([k, v]) => `${k}=${quoteArg(renderArg(v, vars))}`).join(" ")}; `;
+  if (env.length) p += `export ${env.map(([k, v]) => `${k}=${shellWord(v, vars)}`).join(" ")}; `;
   return p;
+}
+
+/** The line with stdin/stdout/stderr on /dev/null (a newline ends a trailing comment or `&`). */
+function detached(line: string): string {
+  return `{ ${line}
+} </dev/null >/dev/null 2>&1`;
 }
 
 /** Run a shell command line on the node with the command's options. */
@@ -105,7 +110,7 @@ async function runLine(
   try {
     // methods, not named arrows: no per-command `__name` under tsx
     const status = await node.exec({
-      command: prefix(opts, ctx.vars) + line,
+      command: prefix(opts, ctx.vars) + (opts.ignoreOutputs ? detached(line) : line),
       ctx,
       signal: stopper.stop.signal,
       closeSignal: stopper.stop.signal,
@@ -227,14 +232,15 @@ async function includes(
     (paths ?? []).map(async (p) => ({
       name: basename(p),
       data: await readLocal(p, x.node, "include file"),
-      mode: 0o644,
+      // the file's own permission bits (an executable helper stays executable)
+      mode: (await stat(p)).mode & 0o777,
     })),
   );
 }
 
 /** ` 'a' 'b'`: arguments rendered and quoted, each after a space */
 function argList(args: readonly Arg[], vars: Vars): string {
-  return args.map((a) => ` ${quoteArg(renderArg(a, vars))}`).join("");
+  return args.map((a) => ` ${shellWord(a, vars)}`).join("");
 }
 
 /** Execute one command; command-level failures are returned as `ok: false` with `error`. */

@@ -12,7 +12,7 @@ import {
   type JobDescription,
   type JobOptions,
 } from "../job.ts";
-import { type Arg, renderArg } from "./commands.ts";
+import { type Arg, shellWord } from "./commands.ts";
 import type { ExecStatus } from "./connection.ts";
 import { LineSplitter } from "./lines.ts";
 import { isEnvName, quoteArg } from "./quote.ts";
@@ -96,7 +96,7 @@ export class ServiceJob extends AbstractJob<ExecStatus> {
     let env = "";
     const entries = Object.entries(this.opts.env ?? {});
     if (entries.length)
-      env = `export ${entries.map(([k, v]) => `${k}=${quoteArg(renderArg(v, ctx.vars))}`).join(" ")}; `;
+      env = `export ${entries.map(([k, v]) => `${k}=${shellWord(v, ctx.vars)}`).join(" ")}; `;
     const cd = this.opts.cwd ? `cd ${quoteArg(this.opts.cwd)} || exit 1; ` : "";
     const closer = new AbortController();
     const onAbort = () => {
