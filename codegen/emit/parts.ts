@@ -60,7 +60,8 @@ function optionsExpr(
       ? `[${o.allowedExits.map((x) => (typeof x === "number" ? numLit(x) : lit(x))).join(", ")}]`
       : undefined,
     env: o.env
-      ? objLit(Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, argExpr(v, imp)]))) || "{}"
+      ? objLit(Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, argExpr(v, imp)]))) ||
+        "{}"
       : undefined,
     cwd: o.cwd === undefined ? undefined : lit(o.cwd),
     capture: o.capture === undefined ? undefined : lit(o.capture),
@@ -84,7 +85,10 @@ export function commandExpr(c: CommandModel, imp: EngineImports): string {
     `${imp.use(name)}(${parts.filter((p) => p !== undefined).join(", ")})`;
   switch (c.type) {
     case "run":
-      return call("run", [...(c.argv.length ? c.argv : [""]).map(arg), optionsExpr(c.options, imp)]);
+      return call("run", [
+        ...(c.argv.length ? c.argv : [""]).map(arg),
+        optionsExpr(c.options, imp),
+      ]);
     case "runScript": {
       const o = optionsExpr(c.options, imp, ["includes"]);
       return call("runScript", [lit(c.path), o || c.args.length ? args(c.args) : undefined, o]);
