@@ -46,7 +46,7 @@ const expected: Record<string, { args?: string[]; lines: RegExp[] }> = {
   "deploy-measure.scenario.ts": {
     args: ["--param", "nodes=2", "--param", "rounds=2"],
     lines: [
-      /deploy\/deploy:node-1 \[localhost\] ready/,
+      /^localhost:ready$/m,
       /run measure: 2 job\(s\), window 1/,
       /report node-0: 2 rounds, median [\d.]+ ms/,
       /report overall median [\d.]+ ms over 2 nodes/,

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { AiorchError } from "../errors.ts";
 import { EXIT } from "./exit.ts";
-import type { ViewMode } from "./view.ts";
+import type { LineFormat, ViewMode } from "./view.ts";
 import { basename, resolve } from "node:path";
 
 /** Parse a non-negative integer option, naming the option when it is not one. */
@@ -40,6 +40,12 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
     .option("--record <trace>", "write a trace of the run (JSON) to this file")
     .option("--report <html>", "write an HTML report of the run (timeline, graph, debrief)")
     .option("--param <key=value>", "scenario parameter (repeatable)", collectParam, {})
+    .option("--lines", "on a terminal, also print node output lines above the live view")
+    .option(
+      "--format <format>",
+      "node output lines: host (fit01:line), time-host, raw, log (timestamped event lines)",
+      lineFormat,
+    )
     .action(async (file: string, opts: RunCliOptions) => {
       setCode(await runCommand(file, opts));
     });
@@ -55,6 +61,19 @@ export interface RunCliOptions {
   record?: string;
   report?: string;
   param: Record<string, string>;
+  lines?: boolean;
+  format?: LineFormat;
+}
+
+const LINE_FORMATS: readonly string[] = ["host", "time-host", "raw", "log"];
+
+function lineFormat(value: string): LineFormat {
+  if (LINE_FORMATS.includes(value)) return value as LineFormat;
+  throw new AiorchError(
+    "USAGE",
+    `--format expects ${LINE_FORMATS.join(", ")}, got ${JSON.stringify(value)}`,
+    { option: "--format" },
+  );
 }
 
 async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
@@ -111,6 +130,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     scheduler,
     mode,
     title: basename(file),
+    ...(opts.format !== undefined || opts.lines ? { lines: opts.format ?? "host" } : {}),
     ...(opts.report !== undefined ? { report: opts.report } : {}),
   });
   process.on("SIGINT", onSignal);

@@ -6,7 +6,10 @@ import { createLiveState, frame, type LiveState, reduceLiveState } from "../rend
 import { plainLine } from "../render/plain.ts";
 import { renderReport } from "../render/report.ts";
 import { buildTimeline } from "../render/timeline.ts";
+import { stripControls } from "../render/cells.ts";
 import type { Scheduler } from "../scheduler.ts";
+import type { JobOutputEvent } from "../events.ts";
+import { expandTemplate, FORMATS, type FormatName } from "../ssh/formatters.ts";
 
 /** How the CLI shows a run: live view on a TTY, plain lines otherwise, nothing when quiet. */
 export type ViewMode = "live" | "plain" | "quiet";
@@ -44,6 +47,23 @@ export interface AttachViewOptions {
   report?: string;
   /** when to print the debrief at stop @default "failed" in quiet mode, "always" otherwise */
   debrief?: "always" | "failed" | "never";
+  /**
+   * How output lines of jobs on a node print (`host`: `fit01:line` as apssh, `time-host`:
+   * `12-32-36:fit01:line`, `raw`, or `log`: the timestamped event line with the label).
+   * In plain mode they always print; in live mode only when this is given, above the
+   * live lines.
+   * @default "host" in plain mode, none in live mode
+   */
+  lines?: LineFormat;
+}
+
+/** How {@link AttachViewOptions.lines} prints node output lines. */
+export type LineFormat = FormatName | "log";
+
+/** The line for a node's output event in `format`, or undefined to print it as an event. */
+function nodeLine(e: JobOutputEvent, format: LineFormat): string | undefined {
+  if (format === "log" || e.host === undefined || e.stream === "log") return undefined;
+  return expandTemplate(FORMATS[format], { ...e, line: stripControls(e.line) });
 }
 
 /**
@@ -74,8 +94,9 @@ export function colorEnabled(out: ViewStream = process.stdout): boolean {
 
 /**
  * Show a scheduler's run: `live` redraws one line per job in place (at most `fps` times a
- * second, through log-update); `plain` writes one timestamped line per event; `quiet`
- * writes nothing. `stop()` replaces the live lines with the debrief. Call it before
+ * second, through log-update), with node output lines above it when `lines` is given;
+ * `plain` writes one timestamped line per event, node output lines as `fit01:line`;
+ * `quiet` writes nothing. `stop()` replaces the live lines with the debrief. Call it before
  * `scheduler.run()`; the redraw timer never keeps the process alive.
  *
  * @example
@@ -104,24 +125,38 @@ export function attachView(opts: AttachViewOptions): AttachedView {
     timer.unref();
   }
   // plain lines are batched: one write per turn of the event loop, not one per event
+  let stopped = false;
   let pending = "";
   let flushing: NodeJS.Immediate | undefined;
   const flush = (): void => {
     flushing = undefined;
-    if (pending !== "") out.write(pending);
+    if (pending === "") return;
+    // live mode: the lines go above the live region, which is drawn again below them
+    live?.clear();
+    out.write(pending);
     pending = "";
+    if (live && !stopped) draw();
   };
+  const queue = (line: string): void => {
+    pending += `${line}\n`;
+    if (pending.length > 65_536) flush();
+    else flushing ??= setImmediate(flush);
+  };
+  const format = opts.lines ?? (mode === "plain" ? "host" : undefined);
   const off = scheduler.on((e) => {
     reduceLiveState(state, e);
     if (mode === "plain") {
-      const line = plainLine(e);
-      if (line === undefined) return;
-      pending += `${line}\n`;
-      if (pending.length > 65_536) flush();
-      else flushing ??= setImmediate(flush);
-    } else if (live && e.type === "run-start" && e.scheduler === state.root) draw();
+      const line =
+        (e.type === "job-output" ? nodeLine(e, format ?? "host") : undefined) ?? plainLine(e);
+      if (line !== undefined) queue(line);
+    } else if (live) {
+      if (e.type === "run-start" && e.scheduler === state.root) draw();
+      else if (format !== undefined && e.type === "job-output") {
+        const line = nodeLine(e, format);
+        if (line !== undefined) queue(line);
+      }
+    }
   });
-  let stopped = false;
   return {
     state,
     note(message: string): void {

@@ -40,9 +40,9 @@ describe.concurrent("aiorch codegen / run with data files", () => {
   test("aiorch run scenario.yaml runs it directly", async () => {
     const ran = await cli(["run", FIXTURE, "--plain"]);
     expect(ran.code).toBe(0);
-    // output lines of the plain view: "<time> [|] <label> [host] [|] <line>"
-    expect(ran.out).toMatch(/\bhello\b.*\[localhost\].* hello$/m);
-    expect(ran.out).toMatch(/echo-var\b.*\[localhost\].* it's\|a "b" `c` \$\{d\}\|$/m);
+    // node output lines of the plain view: "<node>:<line>"
+    expect(ran.out).toMatch(/^localhost:hello$/m);
+    expect(ran.out).toMatch(/^localhost:it's\|a "b" `c` \$\{d\}\|$/m);
   });
 
   test("an invalid data file: exit 2, the message names key and line", async () => {
