@@ -9,6 +9,7 @@ import type {
   TraceNode,
   TraceScheduler,
 } from "../src/trace/types.ts";
+import { checkFunctionSource } from "./emit/parts.ts";
 import type {
   ArgModel,
   CommandModel,
@@ -140,8 +141,9 @@ function replayOf(j: TraceJob, withOutput: boolean): { replay: ReplaySpec; note:
 }
 
 function convertCommand(c: Json, label: string): CommandModel {
-  const options = c.options ? { options: convertOptions(c.options as Json) } : {};
-  const args = (xs: JsonValue | undefined) => ((xs ?? []) as JsonValue[]).map(convertArg);
+  const options = c.options ? { options: convertOptions(c.options as Json, label) } : {};
+  const args = (xs: JsonValue | undefined) =>
+    ((xs ?? []) as JsonValue[]).map((a) => convertArg(a, label));
   switch (c.type) {
     case "run":
       return { type: "run", argv: args(c.argv), ...options };
@@ -162,21 +164,27 @@ function convertCommand(c: Json, label: string): CommandModel {
   }
 }
 
-function convertArg(a: JsonValue): ArgModel {
+function convertArg(a: JsonValue, label: string): ArgModel {
   if (typeof a === "string" || typeof a === "number") return a;
   const o = a as Json;
-  if (o && typeof o.deferred === "string") return { deferred: o.deferred };
+  if (o && typeof o.deferred === "string") {
+    try {
+      return { deferred: checkFunctionSource(o.deferred) };
+    } catch (err) {
+      throw new AiorchError("CODEGEN", `job "${label}": ${(err as Error).message}`, { label });
+    }
+  }
   if (o && typeof o.raw === "string") return { raw: o.raw };
   return String(a);
 }
 
-function convertOptions(o: Json): CommandOptionsModel {
+function convertOptions(o: Json, label: string): CommandOptionsModel {
   const out: CommandOptionsModel = {};
   for (const [k, v] of Object.entries(o)) {
     if (k === "env") {
       const env: Record<string, ArgModel> = {};
       for (const [name, x] of Object.entries(v as Json))
-        env[name] = (x as Json)?.$redacted === true ? { fromEnv: name } : convertArg(x);
+        env[name] = (x as Json)?.$redacted === true ? { fromEnv: name } : convertArg(x, label);
       out.env = env;
     } else (out as Record<string, unknown>)[k] = v;
   }

@@ -16,6 +16,7 @@ const hex4 = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(
  * @example lit('say "hi"') // "say \"hi\""
  */
 export function lit(s: string): string {
+  if (typeof s !== "string") throw new TypeError(`lit: expected a string, got ${typeof s}`);
   if (s.includes("\n") && s.length > 1) return templateLit(s);
   return JSON.stringify(s).replace(ALWAYS_ESCAPE, hex4);
 }
@@ -68,6 +69,9 @@ export function jsonLit(v: JsonValue | undefined): string {
 
 /** A number literal; negative zero and big values kept exact. */
 export function numLit(n: number): string {
+  // emitted values come from validated data: anything else is a bug, never code
+  if (typeof n !== "number" || !Number.isFinite(n))
+    throw new TypeError(`numLit: expected a finite number, got ${typeof n}`);
   if (Object.is(n, -0)) return "-0";
   return String(n);
 }

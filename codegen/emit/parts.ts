@@ -1,3 +1,5 @@
+import { ts } from "ts-morph";
+import { AiorchError } from "../../src/errors.ts";
 import type { ReplaySpec } from "../../src/trace/types.ts";
 import type { ArgModel, CommandModel, CommandOptionsModel, NodeModel } from "../model.ts";
 import { jsonLit, lit, numLit, objLit } from "./literals.ts";
@@ -43,8 +45,29 @@ export function argExpr(a: ArgModel, imp: EngineImports): string {
   if ("raw" in a) return `${imp.use("raw")}(${lit(a.raw)})`;
   if ("var" in a) return `(vars) => vars[${lit(a.var)}] ?? ""`;
   if ("fromEnv" in a) return `process.env[${lit(a.fromEnv)}] ?? ""`;
-  // recorded as source by the trace: emitted verbatim, it must not use outer variables
-  return `/* recorded function */ (${a.deferred})`;
+  // recorded as source by the trace: emitted only when it is one function expression
+  return `/* recorded function */ (${checkFunctionSource(a.deferred)})`;
+}
+
+/**
+ * `source` when it parses as exactly one arrow function or function expression (what a
+ * recorded deferred argument is); anything else (an IIFE, a statement, trailing code) is
+ * refused: a trace must not be able to put code that runs at load time into the scenario.
+ */
+export function checkFunctionSource(source: string): string {
+  const sf = ts.createSourceFile("arg.ts", `(${source});`, ts.ScriptTarget.ES2022, true);
+  const only = sf.statements.length === 1 ? sf.statements[0] : undefined;
+  const expr =
+    only && ts.isExpressionStatement(only) && ts.isParenthesizedExpression(only.expression)
+      ? only.expression.expression
+      : undefined;
+  const parsed = (sf as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? [];
+  if (!expr || parsed.length > 0 || !(ts.isArrowFunction(expr) || ts.isFunctionExpression(expr)))
+    throw new AiorchError(
+      "CODEGEN",
+      `a recorded deferred argument is not one function expression: ${JSON.stringify(source.slice(0, 80))}`,
+    );
+  return source;
 }
 
 function optionsExpr(

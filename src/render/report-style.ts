@@ -66,7 +66,9 @@ pre.debrief { margin: 0 24px 32px; padding: 12px; background: #f8fafc; border: 1
 
 /** Script of the HTML report: tooltips with command / output / error, graph-row linking. */
 export const REPORT_JS = `
-const jobs = JSON.parse(document.getElementById("jobs").textContent);
+const data = JSON.parse(document.getElementById("report-data").textContent);
+const jobs = data.jobs;
+const START = data.start;
 const tip = document.getElementById("tip");
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const fmt = (ms) => ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + " s";

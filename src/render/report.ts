@@ -1,6 +1,10 @@
+import { createHash } from "node:crypto";
 import { escapeHtml, renderGraphSvg } from "./graph-svg.ts";
 import { REPORT_CSS, REPORT_JS } from "./report-style.ts";
 import { type TimelineJob, type TimelineModel, findCriticalPath } from "./timeline.ts";
+
+/** CSP hash of the one script of the page: no other inline script can run. */
+const SCRIPT_HASH = `sha256-${createHash("sha256").update(REPORT_JS).digest("base64")}`;
 
 /**
  * The run report: one self-contained HTML page (no network) with a timeline of every job
@@ -20,7 +24,7 @@ export function renderReport({ model }: { model: TimelineModel }): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src '${SCRIPT_HASH}'; img-src data:">
 <title>${escapeHtml(title)} — aiorch report</title>
 <style>${REPORT_CSS}</style>
 </head>
@@ -33,9 +37,8 @@ ${renderGantt(model, new Set(cp))}
 <h2>Debrief</h2>
 <pre class="debrief">${escapeHtml(model.debrief ?? formatModelDebrief(model))}</pre>
 <div id="tip"></div>
-<script type="application/json" id="jobs">${jsonForScript(model.jobs)}</script>
-<script>const START = ${model.start};
-${REPORT_JS}</script>
+<script type="application/json" id="report-data">${jsonForScript({ start: model.start, jobs: model.jobs })}</script>
+<script>${REPORT_JS}</script>
 </body>
 </html>
 `;

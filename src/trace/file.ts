@@ -4,6 +4,7 @@ import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { AiorchError } from "../errors.ts";
 import { TRACE_VERSION, type Trace } from "./types.ts";
+import { validateTrace } from "./validate.ts";
 
 /** A temp file name beside `file` (same folder, so the rename is atomic). */
 function tempName(file: string): string {
@@ -94,7 +95,11 @@ export async function readTrace({ file }: { file: string }): Promise<Trace> {
   return checkTrace({ data, file });
 }
 
-/** Check that `data` is a trace this version can read; returns it typed. */
+/**
+ * Check that `data` is a trace this version can read, every field's type and range
+ * (src/trace/validate.ts); returns it typed. Throws a `TRACE` error naming the file and the
+ * JSON path of the first problem: `run.startedAt: expected a number, got a string`.
+ */
 export function checkTrace({ data, file = "trace" }: { data: unknown; file?: string }): Trace {
   const t = data as Partial<Trace> | null;
   if (!t || typeof t !== "object" || t.format !== "aiorch-trace")
@@ -109,7 +114,5 @@ export function checkTrace({ data, file = "trace" }: { data: unknown; file?: str
       `${file}: trace version ${String(t.version)} is not supported (this aiorch reads version ${TRACE_VERSION})`,
       { file },
     );
-  if (t.scenario?.type !== "scheduler" || !Array.isArray(t.scenario.jobs))
-    throw new AiorchError("TRACE", `${file}: "scenario" must be a scheduler with "jobs"`, { file });
-  return t as Trace;
+  return validateTrace({ data, file });
 }

@@ -35,7 +35,8 @@ describe.concurrent("aiorch codegen / run with data files", () => {
     const ran = await cli(["run", out, "--plain"]);
     expect(ran.code).toBe(0);
     expect(ran.out).toMatch(/twice\b.*\bdone\b/);
-  });
+    // a full type-check plus two CLI starts: ~27 s alone on a loaded 2-core machine
+  }, 120_000);
 
   test("aiorch run scenario.yaml runs it directly", async () => {
     const ran = await cli(["run", FIXTURE, "--plain"]);

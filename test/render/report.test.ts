@@ -104,9 +104,11 @@ describe("renderReport()", () => {
     const html = renderReport({ model: await liveModel() });
     expect(html).toContain("build &amp; &lt;ship&gt;");
     expect(html).not.toContain("<style> errors");
-    const json = /<script type="application\/json" id="jobs">(.*?)<\/script>/s.exec(html)![1]!;
+    const json = /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(
+      html,
+    )![1]!;
     expect(json).not.toContain("<");
-    const jobs = JSON.parse(json) as { id: string; output: string[] }[];
+    const { jobs } = JSON.parse(json) as { jobs: { id: string; output: string[] }[] };
     expect(jobs.find((j) => j.id === "fetch")!.output).toEqual(["fetch <start>"]);
   });
 });
