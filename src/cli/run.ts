@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { AiorchError } from "../errors.ts";
-import { EXIT } from "./exit.ts";
+import type { Scheduler } from "../scheduler.ts";
+import { killAllNow } from "../ssh/groups.ts";
+import { EXIT, exitSoon, signalExit } from "./exit.ts";
 import type { LineFormat, ViewMode } from "./view.ts";
 import { basename, resolve } from "node:path";
 
@@ -46,6 +48,7 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
       "node output lines: host (fit01:line), time-host, raw, log (timestamped event lines)",
       lineFormat,
     )
+    .option("--strict", "exit 1 when any job failed, critical or not")
     .action(async (file: string, opts: RunCliOptions) => {
       setCode(await runCommand(file, opts));
     });
@@ -63,6 +66,7 @@ export interface RunCliOptions {
   param: Record<string, string>;
   lines?: boolean;
   format?: LineFormat;
+  strict?: boolean;
 }
 
 const LINE_FORMATS: readonly string[] = ["host", "time-host", "raw", "log"];
@@ -97,7 +101,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     ...(opts.window !== undefined ? { window: opts.window } : {}),
   };
-  let signalName: string | undefined;
+  let signalName: NodeJS.Signals | undefined;
   try {
     scheduler.validate();
   } catch (error) {
@@ -117,12 +121,26 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     signalName ??= sig;
     if (interrupts > 1) {
       try {
+        // what still runs remotely gets KILL on its way out (no waiting)
+        killAllNow();
         rec?.writeSync({ ok: false, signal: signalName, ...overrides });
       } finally {
-        process.exit(130);
+        process.exit(signalExit(signalName));
       }
     }
     view.note(`aiorch: ${sig}, cancelling the run (again to quit now)`);
+    ac.abort();
+  };
+  // nothing left that could end a running job (it awaits a promise that never settles):
+  // cancel, so the debrief is printed and the trace written instead of a silent exit 13
+  let stalled = false;
+  const onIdle = () => {
+    if (stalled || ac.signal.aborted) return;
+    stalled = true;
+    const waiting = [...scheduler.allJobs()].filter((j) => j.state === "running");
+    view.note(
+      `aiorch: nothing left to wait for, ${waiting.map((j) => `"${j.label}"`).join(", ")} never settle(s): cancelling the run`,
+    );
     ac.abort();
   };
   // the view prints the final screen (the debrief; in quiet mode only for a failed run)
@@ -135,6 +153,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   });
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("beforeExit", onIdle);
   try {
     let ok: boolean;
     try {
@@ -145,11 +164,27 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     }
     await rec?.write({ ok, ...overrides, ...(signalName ? { signal: signalName } : {}) });
     view.stop();
-    return ok ? EXIT.ok : EXIT.failed;
+    const code = signalName
+      ? signalExit(signalName)
+      : !ok || (opts.strict && anyJobFailed(scheduler))
+        ? EXIT.failed
+        : EXIT.ok;
+    exitSoon(code);
+    return code;
   } finally {
     rec?.stop();
     view.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    process.off("beforeExit", onIdle);
+    // once interrupted, a second signal still quits at once until the process exits
+    if (!signalName) {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
   }
+}
+
+/** `--strict`: any job of the tree (nested schedulers included) that failed. */
+function anyJobFailed(scheduler: Scheduler): boolean {
+  for (const job of scheduler.allJobs({ schedulers: true })) if (job.isFailed()) return true;
+  return false;
 }

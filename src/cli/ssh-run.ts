@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pc from "picocolors";
-import { AiorchError, describeError } from "../errors.ts";
+import { AiorchError, CancelledError, describeError } from "../errors.ts";
 import { Scheduler } from "../scheduler.ts";
 import {
   type Command as SshCommand,
@@ -18,7 +18,8 @@ import {
 } from "../ssh/commands.ts";
 import { isUnreachableError } from "../ssh/errors.ts";
 import { fileFormatter, lineFormatter, type OutputFormatter, safeName } from "../ssh/formatters.ts";
-import { SshJob } from "../ssh/job.ts";
+import { killAllNow } from "../ssh/groups.ts";
+import { SshJob, SshJobFailedError } from "../ssh/job.ts";
 import { SshNode } from "../ssh/node.ts";
 import {
   formatTarget,
@@ -27,7 +28,7 @@ import {
   resolveTargets,
   type TargetSpec,
 } from "../ssh/targets.ts";
-import { EXIT } from "./exit.ts";
+import { EXIT, exitSoon, signalExit } from "./exit.ts";
 import type { SshCliOptions } from "./ssh.ts";
 
 /** `aiorch ssh`: the command line (or with -s a script) on every target; the exit code. */
@@ -172,32 +173,69 @@ function buildNodes(targets: TargetSpec[], opts: SshCliOptions): SshNode[] {
 
 type Outcome = {
   node: SshNode;
-  status: "ok" | "failed" | "unreachable";
+  status: "ok" | "failed" | "unreachable" | "interrupted";
   detail: string;
   code?: number | string;
 };
 
-function outcomeOf(job: SshJob, node: SshNode): Outcome {
+function outcomeOf(job: SshJob, node: SshNode, signal: string | undefined): Outcome {
+  if (signal && (job.state === "cancelled" || job.state === "idle"))
+    return {
+      node,
+      status: "interrupted",
+      detail: job.state === "idle" ? `not started (${signal})` : `stopped (${signal})`,
+    };
   const err = job.raisedException();
+  if (err instanceof SshJobFailedError) {
+    const f = err.result.failures[0];
+    return {
+      node,
+      status: "failed",
+      detail: err.shortMessage,
+      code: f?.signal ?? f?.exitCode ?? undefined,
+    };
+  }
   if (err !== undefined) {
     if (isUnreachableError(err))
       return { node, status: "unreachable", detail: (err as AiorchError).shortMessage };
     return { node, status: "failed", detail: describeError(err) };
   }
-  const result = job.result();
-  if (!result)
-    return {
-      node,
-      status: "failed",
-      detail: job.state === "cancelled" ? "cancelled (timeout)" : "no result",
-    };
-  if (result.ok) return { node, status: "ok", detail: "" };
-  const f = result.failures[0];
+  if (job.result()) return { node, status: "ok", detail: "" };
   return {
     node,
     status: "failed",
-    detail: f?.error?.shortMessage ?? "failed",
-    code: f?.signal ?? f?.exitCode ?? undefined,
+    detail: job.state === "cancelled" ? "cancelled (timeout)" : "not run (timeout)",
+  };
+}
+
+/**
+ * The first SIGINT/SIGTERM aborts `ac` (the run stops every remote process group, then
+ * prints its summary); a second one quits at once. `off()` removes the handlers.
+ */
+function handleSignals(ac: AbortController): { signal(): NodeJS.Signals | undefined; off(): void } {
+  let first: NodeJS.Signals | undefined;
+  const on = (sig: NodeJS.Signals) => {
+    if (first) {
+      const n = killAllNow();
+      process.stderr.write(
+        `aiorch: ${sig} again, quitting now${n ? ` (KILL sent to ${n} remote process group(s))` : ""}\n`,
+      );
+      process.exit(signalExit(first));
+    }
+    first = sig;
+    process.stderr.write(`aiorch: ${sig}, stopping the remote commands (again to quit now)\n`);
+    ac.abort(new CancelledError("CANCELLED", `interrupted by ${sig}`));
+  };
+  process.on("SIGINT", on);
+  process.on("SIGTERM", on);
+  return {
+    signal: () => first,
+    off() {
+      // once interrupted, a second signal still quits at once until the process exits
+      if (first) return;
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+    },
   };
 }
 
@@ -244,16 +282,25 @@ async function runOnTargets(
       })
     : undefined;
   const closing = closeWhenDone(scheduler, jobs);
+  const ac = new AbortController();
+  const signals = handleSignals(ac);
   try {
-    await scheduler.run();
+    await scheduler.run({ signal: ac.signal });
+    await Promise.all(closing);
   } finally {
     view?.stop();
+    signals.off();
   }
-  await Promise.all(closing);
   await formatter?.close();
-  const outcomes = jobs.map((j, i) => outcomeOf(j, nodes[i] as SshNode));
+  const signal = signals.signal();
+  const outcomes = jobs.map((j, i) => outcomeOf(j, nodes[i] as SshNode, signal));
   if (opts.outDir && opts.mark) writeMarks(opts.outDir, outcomes);
-  printSummary(outcomes, opts.outDir);
+  printSummary(outcomes, opts.outDir, scheduler);
+  if (signal) {
+    const code = signalExit(signal);
+    exitSoon(code);
+    return code;
+  }
   if (outcomes.some((o) => o.status === "unreachable")) return EXIT.unreachable;
   if (outcomes.some((o) => o.status === "failed")) return EXIT.failed;
   return EXIT.ok;
@@ -295,12 +342,13 @@ function writeMarks(dir: string, outcomes: Outcome[]): void {
   }
 }
 
-function printSummary(outcomes: Outcome[], outDir: string | undefined): void {
+function printSummary(outcomes: Outcome[], outDir: string | undefined, scheduler: Scheduler): void {
   const color = process.stderr.isTTY === true;
   const paint = (f: (s: string) => string, s: string) => (color ? f(s) : s);
   const n = (s: Outcome["status"]) => outcomes.filter((o) => o.status === s).length;
+  const interrupted = n("interrupted") ? `, ${n("interrupted")} interrupted` : "";
   const lines = [
-    `${outcomes.length} hosts: ${n("ok")} ok, ${n("failed")} failed, ${n("unreachable")} unreachable${outDir ? ` (output in ${outDir})` : ""}`,
+    `${outcomes.length} hosts: ${n("ok")} ok, ${n("failed")} failed, ${n("unreachable")} unreachable${interrupted}${outDir ? ` (output in ${outDir})` : ""}`,
   ];
   const width = Math.max(...outcomes.map((o) => o.node.toString().length));
   for (const o of outcomes) {
@@ -309,8 +357,11 @@ function printSummary(outcomes: Outcome[], outDir: string | undefined): void {
         ? paint(pc.green, "ok")
         : o.status === "failed"
           ? paint(pc.red, `failed${o.code !== undefined ? ` (${o.code})` : ""}`)
-          : paint(pc.yellow, "unreachable");
+          : paint(pc.yellow, o.status);
     lines.push(`  ${o.node.toString().padEnd(width)}  ${tag}${o.detail ? `  ${o.detail}` : ""}`);
   }
+  // the stop of a remote process group that could not be confirmed names its host
+  for (const p of scheduler.shutdownProblems())
+    lines.push(paint(pc.red, `  ! ${describeError(p.error)}`));
   process.stderr.write(`${lines.join("\n")}\n`);
 }

@@ -8,6 +8,7 @@ import type { Duplex } from "node:stream";
 import type { Client, ClientChannel, NegotiatedAlgorithms, SFTPWrapper } from "ssh2";
 import { AiorchError } from "../errors.ts";
 import { SshChannelError, SshConnectError } from "./errors.ts";
+import { ProcessGroups } from "./groups.ts";
 import { abortReason, Semaphore } from "./limits.ts";
 
 /** Host key policy: verify against known_hosts, record unknown keys, or no check at all. */
@@ -40,6 +41,8 @@ export interface ExecOptions {
   closeSignal?: AbortSignal | undefined;
   /** called once the channel is open, with a way to send a signal to the process */
   onStart?: ((kill: (signal: string) => void) => void) | undefined;
+  /** ms between TERM and KILL when the connection closes while it runs @default KILL at the close */
+  stopGrace?: number | undefined;
 }
 
 /** `user@host` or `user@host:port`. */
@@ -64,6 +67,8 @@ export class SshConnection {
   private closedFlag = false;
   private lastError: Error | undefined;
   private readonly closeWaiters = new Set<() => void>();
+  /** the process groups of the commands running on this connection */
+  private readonly groups = new ProcessGroups();
   /** algorithms negotiated at the handshake (kex, host key, ciphers) */
   readonly algorithms: NegotiatedAlgorithms | undefined;
 
@@ -157,7 +162,9 @@ export class SshConnection {
   }
 
   private follow(channel: ClientChannel, opts: ExecOptions): Promise<ExecStatus> {
-    return new Promise((resolve, reject) => {
+    let kill: ((sig: string) => void) | undefined;
+    let forced = false;
+    const done = new Promise<ExecStatus>((resolve, reject) => {
       let status: ExecStatus | undefined;
       channel.on("data", (chunk: Buffer) => opts.onStdout(chunk));
       channel.stderr.on("data", (chunk: Buffer) => opts.onStderr(chunk));
@@ -165,16 +172,18 @@ export class SshConnection {
         status = { exitCode: code ?? null, signal: sig ? sig.replace(/^SIG/, "") : null };
       });
       // inline arrows and a listener object, not named arrows: no per-command `__name` under tsx
-      opts.onStart?.((sig: string) => {
+      kill = (sig: string) => {
         try {
+          // OpenSSH signals the session's process group (killpg): the command and its children
           channel.signal(sig.replace(/^SIG/, ""));
         } catch {
           // channel already gone
         }
-      });
+      };
       const closer = opts.closeSignal ?? opts.signal;
       const onClose = {
         handleEvent(): void {
+          forced = true;
           try {
             channel.close();
           } catch {
@@ -204,6 +213,15 @@ export class SshConnection {
           );
       });
     });
+    // the connection stops it (TERM, KILL after the grace) if it still runs at close
+    const signal = this.groups.add(
+      kill as (sig: string) => void,
+      done,
+      opts.stopGrace,
+      () => forced,
+    );
+    opts.onStart?.(signal);
+    return done;
   }
 
   /**
@@ -309,8 +327,31 @@ export class SshConnection {
     });
   }
 
-  /** Close gracefully (bounded wait); never throws, even when the link is already gone (B32). */
-  close(graceMs = 2000): Promise<void> {
+  /** Process groups of commands still running on this connection. */
+  get running(): number {
+    return this.groups.size;
+  }
+
+  /**
+   * Stop every command still running (TERM unless sent, KILL after its grace), waiting for
+   * each end a bounded time; resolves with how many ends were not seen.
+   */
+  stopCommands(): Promise<number> {
+    return this.closedFlag ? Promise.resolve(0) : this.groups.stopAll();
+  }
+
+  /**
+   * Stop the commands still running (see {@link stopCommands}), then close gracefully
+   * (bounded wait); never throws, even when the link is already gone (B32). Resolves with
+   * the number of process groups whose stop could not be confirmed.
+   */
+  async close(graceMs = 2000): Promise<number> {
+    const unconfirmed = await this.stopCommands();
+    await this.end(graceMs);
+    return unconfirmed;
+  }
+
+  private end(graceMs: number): Promise<void> {
     if (this.closedFlag) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

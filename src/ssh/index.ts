@@ -54,7 +54,13 @@ export {
   lineFormatter,
   type OutputFormatter,
 } from "./formatters.ts";
-export { type CommandsInput, SshJob, type SshJobOptions, SshJobResult } from "./job.ts";
+export {
+  type CommandsInput,
+  SshJob,
+  SshJobFailedError,
+  type SshJobOptions,
+  SshJobResult,
+} from "./job.ts";
 export type { Passphrase } from "./keys.ts";
 export { configureSsh, type SshSettings } from "./limits.ts";
 export { LocalNode, type LocalNodeOptions } from "./local.ts";

@@ -1,9 +1,10 @@
 /**
  * `SshJob`: a job running commands in order on one node (SshNode or LocalNode).
  * Critical: stops at the first failing command and throws its error (host, command,
- * exit code/signal). Non-critical: runs every command and records every failure in its
- * result — including errors like a missing script or an SFTP failure (fixes B33). In both
- * modes a host that cannot be reached (connect, DNS, auth, host key) fails the job.
+ * exit code/signal). Non-critical: runs every command — also after errors like a missing
+ * script or an SFTP failure (fixes B33) — then, when any failed, fails with one
+ * {@link SshJobFailedError} naming every failed command (its `result` has every outcome).
+ * In both modes a host that cannot be reached (connect, DNS, auth, host key) fails the job.
  */
 import { inspect } from "node:util";
 import { AiorchError } from "../errors.ts";
@@ -46,6 +47,35 @@ export class SshJobResult {
 
   [inspect.custom](): string {
     return this.toString();
+  }
+}
+
+/**
+ * A non-critical SshJob ran all its commands and some failed (code `COMMAND_FAILED`): one
+ * error naming every failed command (host, command, exit code or signal); `result` holds
+ * every command's outcome.
+ */
+export class SshJobFailedError extends AiorchError {
+  /** every command's outcome, the failed ones in `result.failures` */
+  readonly result: SshJobResult;
+  constructor(node: CommandNode, result: SshJobResult) {
+    const failures = result.failures;
+    const first = failures[0];
+    const what = failures.map((f) => f.error?.shortMessage ?? `"${f.label}" failed`);
+    super(
+      "COMMAND_FAILED",
+      failures.length === 1
+        ? (what[0] as string)
+        : `${failures.length} of ${result.commands.length} commands failed on ${node.name}: ${what.join("; ")}`,
+      {
+        host: node.host,
+        user: node.user,
+        ...(first ? { command: first.label, exitCode: first.exitCode, signal: first.signal } : {}),
+        ...(failures.length > 1 ? { labels: failures.map((f) => f.label) } : {}),
+        cause: first?.error,
+      },
+    );
+    this.result = result;
   }
 }
 
@@ -147,7 +177,10 @@ export class SshJob extends AbstractJob<SshJobResult> {
       outcomes.push(outcome);
       if (!outcome.ok && this.critical && outcome.error) throw outcome.error;
     }
-    return new SshJobResult(this.node.name, outcomes);
+    const result = new SshJobResult(this.node.name, outcomes);
+    // non-critical: every command ran; the job still fails, naming each failed command
+    if (!result.ok) throw new SshJobFailedError(this.node, result);
+    return result;
   }
 
   /** `user@host` then one line per command. */

@@ -7,9 +7,10 @@ import { spawn } from "node:child_process";
 import { chmod, cp, lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { basename, join } from "node:path";
-import type { JobContext } from "../job.ts";
+import type { JobContext, Resource } from "../job.ts";
 import type { ExecStatus } from "./connection.ts";
 import { SshChannelError, SshFileError } from "./errors.ts";
+import { ProcessGroups, stopNotConfirmed } from "./groups.ts";
 import { abortReason } from "./limits.ts";
 import type { CommandNode, NodeExecOptions, StagedFile } from "./types.ts";
 
@@ -27,10 +28,21 @@ export class LocalNode implements CommandNode {
   readonly host = "localhost";
   readonly user: string;
   readonly shell: string;
+  /** process groups of the commands still running */
+  readonly #groups = new ProcessGroups();
+  /** registered with each run using this node: stops what still runs at the end */
+  readonly resource: Resource;
 
   constructor(opts: LocalNodeOptions = {}) {
     this.user = safeUser();
     this.shell = opts.shell ?? "/bin/sh";
+    this.resource = {
+      name: "local commands",
+      close: async () => {
+        const n = await this.#groups.stopAll();
+        if (n > 0) throw stopNotConfirmed(this.name, this.host, n);
+      },
+    };
   }
 
   get name(): string {
@@ -47,12 +59,14 @@ export class LocalNode implements CommandNode {
 
   exec(opts: NodeExecOptions): Promise<ExecStatus> {
     if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal));
-    return new Promise((resolve, reject) => {
+    opts.ctx?.use(this.resource);
+    let kill: ((sig: string) => void) | undefined;
+    const done = new Promise<ExecStatus>((resolve, reject) => {
       const child = spawn(this.shell, ["-c", opts.command], {
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
       });
-      const kill = (sig: string) => {
+      kill = (sig: string) => {
         try {
           if (child.pid)
             process.kill(-child.pid, `SIG${sig.replace(/^SIG/, "")}` as NodeJS.Signals);
@@ -61,7 +75,7 @@ export class LocalNode implements CommandNode {
         }
       };
       const closer = opts.closeSignal ?? opts.signal;
-      const onClose = () => kill("KILL");
+      const onClose = () => kill?.("KILL");
       closer?.addEventListener("abort", onClose, { once: true });
       child.stdout.on("data", (c: Buffer) => opts.onStdout(c));
       child.stderr.on("data", (c: Buffer) => opts.onStderr(c));
@@ -80,8 +94,11 @@ export class LocalNode implements CommandNode {
         closer?.removeEventListener("abort", onClose);
         resolve({ exitCode: code, signal: sig ? sig.replace(/^SIG/, "") : null });
       });
-      opts.onStart?.(kill);
     });
+    // stopped at the end of the run (TERM, KILL after the grace) if it still runs then
+    const signal = this.#groups.add(kill as (sig: string) => void, done, opts.stopGrace);
+    opts.onStart?.(signal);
+    return done;
   }
 
   async push(opts: { locals: readonly string[]; remote: string }): Promise<number> {
@@ -105,7 +122,10 @@ export class LocalNode implements CommandNode {
     return { type: "local", ...(this.shell !== "/bin/sh" ? { shell: this.shell } : {}) };
   }
 
-  async close(): Promise<void> {}
+  /** Stop the commands still running (TERM, KILL after the grace); never throws. */
+  async close(): Promise<void> {
+    await this.#groups.stopAll();
+  }
 }
 
 function safeUser(): string {

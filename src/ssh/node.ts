@@ -15,6 +15,7 @@ import {
   type HostKeyPolicy,
   type SshConnection,
 } from "./connection.ts";
+import { stopNotConfirmed } from "./groups.ts";
 import { openConnection } from "./handshake.ts";
 import { loadAuthMethods, type Passphrase } from "./keys.ts";
 import { pullPaths, pushPaths, remoteMkdirP, removeRemote, writeRemoteFile } from "./sftp.ts";
@@ -175,7 +176,7 @@ export class SshNode implements CommandNode {
       get name() {
         return `ssh ${node.name}`;
       },
-      close: () => this.close(),
+      close: () => this.closeForRun(),
     };
   }
 
@@ -284,13 +285,26 @@ export class SshNode implements CommandNode {
     });
   }
 
-  /** Close this node's connection (not its gateways); never throws. */
+  /**
+   * Close this node's connection (not its gateways), after stopping the commands still
+   * running on it (TERM, KILL after the grace); never throws.
+   */
   async close(): Promise<void> {
+    await this.closeAndCount();
+  }
+
+  private async closeAndCount(): Promise<number> {
     const pending = this.#connecting;
     if (pending) await pending.catch(() => undefined);
     const c = this.#connection;
     this.#connection = undefined;
-    if (c) await c.close();
+    return c ? c.close() : 0;
+  }
+
+  /** The run's close: like close(), but a stop that could not be confirmed is reported. */
+  private async closeForRun(): Promise<void> {
+    const unconfirmed = await this.closeAndCount();
+    if (unconfirmed > 0) throw stopNotConfirmed(this.name, this.host, unconfirmed);
   }
 
   async exec(opts: NodeExecOptions): Promise<ExecStatus> {

@@ -28,7 +28,11 @@ export interface ServiceOptions extends JobOptions {
   cwd?: string;
   /** signal sent to the process group at stop @default "TERM" */
   stopSignal?: string;
-  /** ms to wait after stopSignal before KILL @default 2000 */
+  /**
+   * ms between stopSignal and KILL @default none: KILL when the run closes the node's
+   * connection, after the run's `cancelGrace` (keep a longer one within `shutdownTimeout`,
+   * which bounds that close)
+   */
   stopTimeout?: number;
 }
 
@@ -52,7 +56,7 @@ export class ServiceJob extends AbstractJob<ExecStatus> {
   readonly command: string;
   private readonly opts: ServiceOptions;
   private pgid: number | undefined;
-  private running: Promise<unknown> | undefined;
+  private stopping: (() => void) | undefined;
 
   constructor(node: CommandNode, command: string, opts: ServiceOptions = {}) {
     if (typeof command !== "string" || command === "")
@@ -74,7 +78,7 @@ export class ServiceJob extends AbstractJob<ExecStatus> {
     return "Service";
   }
 
-  /** The remote process group, once started. */
+  /** The remote process group, while it runs. */
   get processGroup(): number | undefined {
     return this.pgid;
   }
@@ -98,60 +102,42 @@ export class ServiceJob extends AbstractJob<ExecStatus> {
     if (entries.length)
       env = `export ${entries.map(([k, v]) => `${k}=${shellWord(v, ctx.vars)}`).join(" ")}; `;
     const cd = this.opts.cwd ? `cd ${quoteArg(this.opts.cwd)} || exit 1; ` : "";
-    const closer = new AbortController();
-    const onAbort = () => {
-      void this.stop(ctx).finally(() => closer.abort(new Error("service stopped")));
-    };
+    let kill: ((sig: string) => void) | undefined;
+    const sig = (this.opts.stopSignal ?? "TERM").replace(/^SIG/, "");
+    // the end of the run: stopSignal to the process group now; the node's close sends KILL
+    // after stopTimeout if it still runs, before the connection goes
+    const onAbort = () => kill?.(sig);
     ctx.signal.addEventListener("abort", onAbort, { once: true });
+    this.stopping = () => kill?.(sig);
     const p = this.node.exec({
       command: `${cd}${env}echo ${MARKER} $$; ${this.command}`,
       ctx,
       signal: ctx.signal,
-      closeSignal: closer.signal,
+      // never closed early: the channel ends with the process group
+      closeSignal: new AbortController().signal,
+      stopGrace: this.opts.stopTimeout,
+      onStart(k) {
+        kill = k;
+        if (ctx.signal.aborted) k(sig);
+      },
       onStdout: (c) => out.push(c),
       onStderr: (c) => err.push(c),
     });
-    this.running = p.catch(() => undefined);
     try {
       const status = await p;
       out.end();
       err.end();
       return status;
     } finally {
+      this.pgid = undefined;
+      this.stopping = undefined;
       ctx.signal.removeEventListener("abort", onAbort);
     }
   }
 
-  /** Signal the process group (stopSignal, then KILL after stopTimeout); never throws. */
-  async stop(ctx?: JobContext): Promise<void> {
-    const pgid = this.pgid;
-    if (pgid === undefined || !this.running) return;
-    const sig = (this.opts.stopSignal ?? "TERM").replace(/^SIG/, "");
-    const send = (s: string) =>
-      this.node
-        .exec({
-          command: `kill -${s} -${pgid} 2>/dev/null; true`,
-          ctx,
-          onStdout: () => {},
-          onStderr: () => {},
-        })
-        .catch(() => undefined);
-    await send(sig);
-    let timer: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([
-      this.running.then(() => true),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(false), this.opts.stopTimeout ?? 2000);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!ended) await send("KILL");
-    this.pgid = undefined;
-  }
-
-  /** Stops the service if it still runs. */
+  /** Sends stopSignal to the process group if it still runs (KILL follows at the close). */
   override async shutdown(): Promise<void> {
-    await this.stop();
+    this.stopping?.();
   }
 
   override details(): string {

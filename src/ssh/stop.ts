@@ -1,13 +1,14 @@
 /**
- * Stopping a running command: a timeout or the run's cancel sends TERM, then KILL and closes
- * the channel after a grace; before the channel opens, it aborts the wait instead.
+ * Stopping a running command: a timeout or the run's cancel sends TERM, then KILL after a
+ * grace, then closes the channel if it is still open; before the channel opens, it aborts
+ * the wait instead.
  *
  * Hot path (one per command): methods on a prototype, no per-command closures — under tsx
  * every named arrow costs a `__name` (defineProperty) — and one AbortController shared by
  * the job's commands until one of them escalates.
  */
 
-const GRACE_MS = 1000;
+import { CONFIRM_MS, STOP_GRACE_MS } from "./groups.ts";
 
 /** @internal where a job keeps its reusable controller */
 export interface StopHolder {
@@ -55,8 +56,10 @@ export class CommandStopper {
     this.kill("TERM");
     setTimeout(() => {
       this.kill?.("KILL");
-      stop.abort(new Error("stopped"));
-    }, GRACE_MS).unref();
+      // the channel ends by itself once its processes are gone; close it if something
+      // outside the group still holds it (reported as a stop not confirmed)
+      setTimeout(() => stop.abort(new Error("stopped")), CONFIRM_MS).unref();
+    }, STOP_GRACE_MS).unref();
   }
 
   /** The command ended: no timeout, no listener left. */

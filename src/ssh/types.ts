@@ -22,6 +22,8 @@ export interface NodeExecOptions {
   ctx?: JobContext | undefined;
   /** receives a function sending a signal (`TERM`, `KILL`) to the running command */
   onStart?: ((kill: (signal: string) => void) => void) | undefined;
+  /** ms between TERM and KILL when the run ends while it runs @default KILL at the close */
+  stopGrace?: number | undefined;
 }
 
 /**

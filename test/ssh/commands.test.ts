@@ -15,6 +15,7 @@ import {
   runString,
   SshFileError,
   SshJob,
+  SshJobFailedError,
   type SshJobResult,
   type SshNode,
 } from "../../src/ssh/index.ts";
@@ -36,9 +37,11 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
+/** The job's result: its value, or for a failed non-critical job the one the error carries. */
 function resultOf(job: SshJob): SshJobResult {
-  const r = job.result();
-  if (!r) throw new Error(`no result for ${job.label}: ${String(job.raisedException())}`);
+  const err = job.raisedException();
+  const r = err instanceof SshJobFailedError ? err.result : job.result();
+  if (!r) throw new Error(`no result for ${job.label}: ${String(err)}`);
   return r;
 }
 
@@ -118,9 +121,23 @@ describe("exit codes", () => {
         critical: false,
       },
     );
-    const { ok, output } = await runJobs([job]);
+    const { ok, output, scheduler } = await runJobs([job]);
     expect(ok).toBe(true);
     expect(stdoutOf(output, "noncrit")).toEqual(["still"]);
+    // the job ran every command, then failed with one error naming each failed command
+    expect(job.state).toBe("done");
+    expect(job.isFailed()).toBe(true);
+    expect(job.result()).toBeUndefined();
+    const err = job.raisedException() as SshJobFailedError;
+    expect(err).toBeInstanceOf(SshJobFailedError);
+    expect(err.code).toBe("COMMAND_FAILED");
+    expect(err.host).toBe("127.0.0.2");
+    expect(err.message).toMatch(/^3 of 4 commands failed on aiorchtest@127\.0\.0\.2:\d+: /);
+    expect(err.message).toContain('"exit 1" exited 1 on');
+    expect(err.message).toContain('"echo oops >&2; exit 7" exited 7 on');
+    expect(err.message).toContain("missing.sh not found");
+    expect(err.labels).toEqual(["exit 1", "echo oops >&2; exit 7", `${join(work, "missing.sh")}`]);
+    expect(scheduler.debrief()).toContain("3 of 4 commands failed");
     const r = resultOf(job);
     expect(r.ok).toBe(false);
     expect(r.failures.map((f) => f.index)).toEqual([0, 2, 3]);

@@ -10,6 +10,7 @@ import {
   SshConnectError,
   SshHostKeyError,
   SshJob,
+  SshJobFailedError,
 } from "../../src/ssh/index.ts";
 import { nodeOn, runJobs, stdoutOf } from "./helpers.ts";
 import { createKeys, freePort, removeKeys, type Sshd, type SshKeys, startSshd } from "./sshd.ts";
@@ -159,10 +160,14 @@ describe("connection lost", () => {
     expect(Date.now() - t0).toBeLessThan(8000);
     expect(lines).toContain("fine:survived");
     expect(lines).not.toContain("victim:never");
-    const failure = jobs[0]?.result()?.failures[0];
+    const failed = jobs[0]?.raisedException();
+    expect(failed).toBeInstanceOf(SshJobFailedError);
+    const failure = (failed as SshJobFailedError).result.failures[0];
     expect(failure?.error).toBeInstanceOf(SshChannelError);
     expect(failure?.error?.code).toBe("SSH_CHANNEL");
     expect(failure?.error?.message).toContain("connection to aiorchtest@127.0.0.3");
     expect(failure?.error?.message).toContain("lost");
+    // the remote sleep outlives its killed connection (nothing can reach it any more)
+    for (const p of other.leftovers()) process.kill(p.pid, "SIGKILL");
   });
 });

@@ -14,6 +14,7 @@ import {
   runString,
   service,
   SshJob,
+  type SshJobFailedError,
 } from "../../src/ssh/index.ts";
 import { runJobs, stdoutOf } from "./helpers.ts";
 
@@ -65,7 +66,10 @@ describe("LocalNode", () => {
     const t0 = Date.now();
     await runJobs([slow]);
     expect(Date.now() - t0).toBeLessThan(5000);
-    expect(slow.result()?.failures[0]?.error).toBeInstanceOf(CommandTimeoutError);
+    expect(slow.isFailed()).toBe(true);
+    const failed = slow.raisedException() as SshJobFailedError;
+    expect(failed.result.failures[0]?.error).toBeInstanceOf(CommandTimeoutError);
+    expect(failed.message).toBe('"sleep 30" timed out after 300 ms on ' + node.name);
   });
 
   it("stops a local service's process group at the end of the run", async () => {

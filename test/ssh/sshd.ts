@@ -72,13 +72,44 @@ export interface Sshd {
   accepted(address?: string): number;
   /** current per-connection sshd processes (children of the listener) */
   children(): number[];
+  /** the value of AIORCH_TEST_RUN in the environment of every session process */
+  marker: string;
+  /** processes of this sshd's sessions still alive (however reparented), with their command line */
+  leftovers(): { pid: number; cmdline: string }[];
+  /** resolves with the leftovers once there are none, or after `timeoutMs` (polls /proc) */
+  waitNoLeftovers(timeoutMs?: number): Promise<{ pid: number; cmdline: string }[]>;
   /** SIGKILL every process of every connection of this sshd (the listener stays) */
   killConnections(): void;
   /** resolves when a log line matching `re` appears (already present counts) */
   waitLog(re: RegExp, timeoutMs?: number): Promise<string>;
   /** resolves when at least `n` log lines match `re` */
   waitLogCount(re: RegExp, n: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Stop sshd. Throws (after killing them) when session processes are left 3 s after the
+   * last connection: every SSH test file checks that a run leaves nothing behind.
+   */
   stop(): Promise<void>;
+}
+
+/** Session environment variable naming the sshd a process comes from. */
+export const MARKER_VAR = "AIORCH_TEST_RUN";
+
+/** Live processes whose environment holds `AIORCH_TEST_RUN=marker`. */
+export function findMarked(marker: string): { pid: number; cmdline: string }[] {
+  const needle = `${MARKER_VAR}=${marker}\0`;
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (!`${readFileSync(`/proc/${name}/environ`, "latin1")}\0`.includes(needle)) continue;
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, "latin1").replaceAll("\0", " ").trim();
+      // zombies have an empty command line: they are gone, only not reaped yet
+      if (cmdline !== "") out.push({ pid: Number(name), cmdline });
+    } catch {
+      // process gone
+    }
+  }
+  return out;
 }
 
 /** Fail loudly when the environment cannot run sshd. */
@@ -162,6 +193,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const keys = opts.keys ?? createKeys();
   const port = opts.port ?? (await freePort());
   const id = `${addresses[0]}-${port}`;
+  const marker = `${process.pid}-${id}`;
   const config = join(keys.dir, `sshd_config-${id}`);
   const pidFile = join(keys.dir, `sshd-${id}.pid`);
   writeFileSync(
@@ -187,6 +219,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       "X11Forwarding no",
       `LogLevel ${opts.logLevel ?? "VERBOSE"}`,
       "Subsystem sftp internal-sftp",
+      // every process of this sshd's sessions carries the marker (found in /proc/PID/environ,
+      // also once reparented): leftovers of THIS run, not of other tests of the same user
+      `SetEnv ${MARKER_VAR}=${marker}`,
       "",
     ].join("\n"),
   );
@@ -294,6 +329,15 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     return [...out];
   };
 
+  const waitNoLeftovers = async (timeoutMs = 3000) => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const left = findMarked(marker);
+      if (left.length === 0 || Date.now() >= until) return left;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
   return {
     addresses,
     port,
@@ -310,6 +354,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       ).length;
     },
     children,
+    marker,
+    leftovers: () => findMarked(marker),
+    waitNoLeftovers,
     killConnections() {
       for (const c of descendants()) {
         try {
@@ -322,6 +369,14 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     waitLog,
     waitLogCount,
     async stop() {
+      const left = await waitNoLeftovers();
+      for (const p of left) {
+        try {
+          process.kill(p.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
       if (exited === undefined)
         await new Promise<void>((resolve) => {
           exitWaiters.add(resolve);
@@ -329,6 +384,10 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
         });
       // keys made for this sshd alone go with it
       if (!opts.keys) removeKeys(keys);
+      if (left.length > 0)
+        throw new Error(
+          `processes of the test run left behind (killed now): ${left.map((p) => `${p.pid} ${p.cmdline}`).join("; ")}`,
+        );
     },
   };
 }
