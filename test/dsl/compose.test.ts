@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, test } from "vitest";
 import { dynamicScenario, scenario } from "../../dsl/index.ts";
-import { type AbstractJob, Scheduler } from "../../src/index.ts";
+import { type AbstractJob, type AiorchError, Scheduler } from "../../src/index.ts";
 import { LocalNode, run } from "../../src/ssh/index.ts";
 
 const labels = (s: Scheduler): string[] => s.jobs.map((j) => j.label);
@@ -218,14 +218,20 @@ describe(".ssh / .local / .sshEach on LocalNode", () => {
     expect(s.jobs[3]!.result()).toBe("true it's me it's me 2");
   });
 
-  test("a failing non-critical command is recorded, the run goes on", async () => {
+  test("a failing non-critical command fails its job; dependents read ok: false; the run goes on", async () => {
     const s = scenario("local", { timeout: 20_000 })
       .local("bad", [run("exit 3"), run("echo still")], { critical: false })
-      .job("after", async ({ results }) => (results.bad.ok ? results.bad.value.ok : "threw"), {
-        after: ["bad"],
-      })
+      .job(
+        "after",
+        async ({ results }) =>
+          results.bad.ok
+            ? "ok"
+            : `${(results.bad.error as AiorchError).code}: ${(results.bad.error as AiorchError).message}`,
+        { after: ["bad"] },
+      )
       .build();
     expect(await s.run()).toBe(true);
-    expect(s.jobs[1]!.result()).toBe(false);
+    expect(s.jobs[0]!.isFailed()).toBe(true);
+    expect(s.jobs[1]!.result()).toMatch(/^COMMAND_FAILED: "exit 3" exited 3 on .*@localhost$/);
   });
 });
