@@ -16,6 +16,7 @@ import {
   includeEntry,
   itemJob,
   plainEntry,
+  readinessOf,
 } from "./entries.ts";
 import { type FromParams, sshEachEntry, sshEntry } from "./ssh.ts";
 import type {
@@ -28,6 +29,15 @@ import type {
   View,
   ResultsOf,
 } from "./types.ts";
+
+/** Options of the declaring methods as the runtime reads them (the types above check them). */
+interface DeclareRuntime {
+  after?: readonly string[];
+  critical?: unknown;
+  forever?: unknown;
+  ready?: unknown;
+  readyTimeout?: unknown;
+}
 
 /** Anything `.include()` accepts: a typed builder or a dynamic scenario. */
 export interface ScenarioPart<U> {
@@ -116,11 +126,7 @@ export class ScenarioBuilder<
     body: (ctx: BodyContext<ResultsOf<U, K | Q>, P>) => R,
     opts?: JobDeclareOptions<K, C, F>,
   ): ScenarioBuilder<U | { readonly [X in L]: View<Awaited<R>, C, F> }, Keys | L, P, D>;
-  job(
-    label: string,
-    body: (ctx: never) => unknown,
-    opts: { after?: readonly string[]; critical?: unknown; forever?: unknown } = {},
-  ): unknown {
+  job(label: string, body: (ctx: never) => unknown, opts: DeclareRuntime = {}): unknown {
     return this.#add(
       plainEntry({
         label: checkLabel(label),
@@ -128,6 +134,7 @@ export class ScenarioBuilder<
         after: this.#after(opts.after),
         critical: opts.critical as boolean | undefined,
         forever: opts.forever === true,
+        readiness: readinessOf(opts),
       }),
     );
   }
@@ -261,12 +268,7 @@ export class ScenarioBuilder<
     commands: FromParams<CommandsInput, P>,
     opts?: JobDeclareOptions<K, C, F>,
   ): ScenarioBuilder<U | { readonly [X in L]: View<SshJobResult, C, F> }, Keys | L, P, D>;
-  ssh(
-    label: string,
-    node: unknown,
-    commands: unknown,
-    opts: { after?: readonly string[]; critical?: unknown; forever?: unknown } = {},
-  ): unknown {
+  ssh(label: string, node: unknown, commands: unknown, opts: DeclareRuntime = {}): unknown {
     return this.#add(
       sshEntry({
         label: checkLabel(label),
@@ -275,6 +277,7 @@ export class ScenarioBuilder<
         after: this.#after(opts.after),
         critical: opts.critical as boolean | undefined,
         forever: opts.forever === true,
+        readiness: readinessOf(opts),
       }),
     );
   }
@@ -297,11 +300,7 @@ export class ScenarioBuilder<
     commands: FromParams<CommandsInput, P>,
     opts?: JobDeclareOptions<K, C, F>,
   ): ScenarioBuilder<U | { readonly [X in L]: View<SshJobResult, C, F> }, Keys | L, P, D>;
-  local(
-    label: string,
-    commands: unknown,
-    opts: { after?: readonly string[]; critical?: unknown; forever?: unknown } = {},
-  ): unknown {
+  local(label: string, commands: unknown, opts: DeclareRuntime = {}): unknown {
     return this.#add(
       sshEntry({
         label: checkLabel(label),
@@ -310,6 +309,7 @@ export class ScenarioBuilder<
         after: this.#after(opts.after),
         critical: opts.critical as boolean | undefined,
         forever: opts.forever === true,
+        readiness: readinessOf(opts),
       }),
     );
   }

@@ -7,7 +7,8 @@ import {
   stringifyParams,
 } from "./builder.ts";
 import { appendEntry, type BuilderRunOptions, buildScheduler, type Definition } from "./core.ts";
-import { type AnyBody, includeEntry, plainEntry } from "./entries.ts";
+import type { ReadyCheck } from "../src/job.ts";
+import { type AnyBody, includeEntry, plainEntry, readinessOf } from "./entries.ts";
 import type { BodyContext, NestedOptions, ParamSpec, ParamsOf } from "./types.ts";
 
 /** Options of {@link DynamicScenario.addJob}. */
@@ -22,12 +23,16 @@ export interface DynamicJobOptions {
   critical?: boolean;
   /** @default false */
   forever?: boolean;
+  /** a forever job's readiness check (see `JobOptions.ready`) @default ready once started */
+  ready?: ReadyCheck;
+  /** ms bound on a forever job becoming ready @default undefined */
+  readyTimeout?: number;
 }
 
 /**
  * The untyped path, for graphs known only at run time (read from a file, computed from
  * an inventory…): labels are plain strings, `results` is `Record<string, unknown>` (a
- * non-critical or forever requirement reads as an `Outcome`), and the checks the typed
+ * non-critical requirement reads as an `Outcome`, a forever one as a `ForeverOutcome`), and the checks the typed
  * builder does at compile time happen at `build()`, with the same `AiorchError` codes.
  * Unlike the typed builder it is mutable: `addJob` adds in place and returns `this`, so
  * a loop can fill it.
@@ -80,6 +85,7 @@ export class DynamicScenario<P = {}> implements ScenarioPart<Readonly<Record<str
         after: [...(opts.after ?? [])],
         critical: opts.critical,
         forever: opts.forever ?? false,
+        readiness: readinessOf(opts),
       }),
     });
     return this;

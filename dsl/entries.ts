@@ -1,5 +1,5 @@
 import { AiorchError } from "../src/errors.ts";
-import { type AbstractJob, Job, type JobContext } from "../src/job.ts";
+import { type AbstractJob, Job, type JobContext, type ReadyCheck } from "../src/job.ts";
 import { Scheduler } from "../src/scheduler.ts";
 import {
   buildScheduler,
@@ -33,12 +33,14 @@ export function plainEntry({
   after,
   critical,
   forever = false,
+  readiness = {},
 }: {
   label: string;
   body: AnyBody;
   after: readonly string[];
   critical: boolean | undefined;
   forever?: boolean;
+  readiness?: Readiness;
 }): Entry {
   return {
     label,
@@ -47,10 +49,24 @@ export function plainEntry({
     make: (ctx) => {
       const job = new Job(
         async (jc) => body(extendContext(jc, { results: ctx.results(), params: ctx.params })),
-        { label: ctx.label, critical: ctx.critical, forever },
+        { label: ctx.label, critical: ctx.critical, forever, ...readiness },
       );
-      return viewOf({ job, wrap: !ctx.critical || forever });
+      return viewOf({ job, critical: ctx.critical });
     },
+  };
+}
+
+/** A forever job's readiness options, as declared. */
+export interface Readiness {
+  ready?: ReadyCheck;
+  readyTimeout?: number;
+}
+
+/** The readiness options given to a declaring method, checked at build like the engine does. */
+export function readinessOf(opts: { ready?: unknown; readyTimeout?: unknown }): Readiness {
+  return {
+    ...(opts.ready === undefined ? {} : { ready: opts.ready as ReadyCheck }),
+    ...(opts.readyTimeout === undefined ? {} : { readyTimeout: opts.readyTimeout as number }),
   };
 }
 
@@ -60,12 +76,14 @@ export function jobEntry({
   after,
   critical,
   forever = false,
+  readiness = {},
   create,
 }: {
   label: string;
   after: readonly string[];
   critical: boolean | undefined;
   forever?: boolean;
+  readiness?: Readiness;
   create: (ctx: MakeContext) => AbstractJob;
 }): Entry {
   return {
@@ -76,15 +94,26 @@ export function jobEntry({
       const job = create(ctx);
       job.critical = ctx.critical;
       job.forever = forever;
-      return viewOf({ job, wrap: !ctx.critical || forever });
+      if (readiness.ready !== undefined) job.ready = readiness.ready;
+      if (readiness.readyTimeout !== undefined) job.readyTimeout = readiness.readyTimeout;
+      return viewOf({ job, critical: ctx.critical });
     },
   };
 }
 
-function viewOf({ job, wrap }: { job: AbstractJob; wrap: boolean }): Made {
+const RUNNING = Object.freeze({ ok: false, running: true } as const);
+
+/** What dependents read: the value, an Outcome (non-critical), a ForeverOutcome (forever). */
+function viewOf({ job, critical }: { job: AbstractJob; critical: boolean }): Made {
+  const outcome = () => outcomeOf(job, () => job.result());
   return {
     job,
-    view: wrap ? () => outcomeOf(job, () => job.result()) : () => job.result(),
+    // read when a dependent starts: a forever job is then usually still running
+    view: job.forever
+      ? () => (job.state === "running" ? RUNNING : { ...outcome(), running: false })
+      : critical
+        ? () => job.result()
+        : outcome,
   };
 }
 

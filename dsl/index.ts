@@ -16,6 +16,7 @@ export type {
   BodyContext,
   DeclareOptions,
   EachOptions,
+  ForeverOutcome,
   IncludeOptions,
   JobDeclareOptions,
   NestedOptions,

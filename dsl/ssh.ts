@@ -1,7 +1,7 @@
 import { AiorchError } from "../src/errors.ts";
 import { type CommandNode, type CommandsInput, LocalNode, SshJob } from "../src/ssh/index.ts";
 import type { Entry, MakeContext } from "./core.ts";
-import { type EachItems, eachEntry, jobEntry } from "./entries.ts";
+import { type EachItems, eachEntry, jobEntry, type Readiness } from "./entries.ts";
 import type { ParamValue } from "./types.ts";
 
 /** A value, or a function of the scenario's parameters giving it (evaluated at build). */
@@ -17,6 +17,7 @@ export function sshEntry({
   after,
   critical,
   forever,
+  readiness,
 }: {
   label: string;
   node: FromParams<CommandNode, RuntimeParams> | undefined;
@@ -24,12 +25,14 @@ export function sshEntry({
   after: readonly string[];
   critical: boolean | undefined;
   forever: boolean;
+  readiness?: Readiness;
 }): Entry {
   return jobEntry({
     label,
     after,
     critical,
     forever,
+    ...(readiness ? { readiness } : {}),
     create: (ctx: MakeContext) =>
       new SshJob(resolveNode(label, node, ctx), resolve(commands, ctx.params), {
         label: ctx.label,

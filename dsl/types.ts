@@ -1,4 +1,4 @@
-import type { JobContext } from "../src/job.ts";
+import type { JobContext, ReadyCheck } from "../src/job.ts";
 
 /**
  * The type machinery of the DSL, kept cheap for long chains:
@@ -21,7 +21,7 @@ export type TypeError<Message extends string> = Message & { readonly [typeErrorB
 
 /**
  * How a dependent sees the result of a job that may have failed without stopping the run
- * (a non-critical job, or a forever job that may be cancelled at the end of the run).
+ * (a non-critical job; a forever one reads as a {@link ForeverOutcome}).
  *
  * @example
  * ```ts
@@ -31,6 +31,23 @@ export type TypeError<Message extends string> = Message & { readonly [typeErrorB
  * ```
  */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * How a dependent sees a forever requirement. It starts once that job is *ready*, while the
+ * job still runs, so there is no value yet (`running: true`); when the job ended before
+ * (by itself, or failed), its {@link Outcome} with `running: false`.
+ *
+ * @example
+ * ```ts
+ * scenario("s")
+ *   .job("server", async ({ signal, log }) => { log("listening"); await setTimeout(60_000, undefined, { signal }); },
+ *        { forever: true, ready: /listening/ })
+ *   .job("client", async ({ results }) => (results.server.running ? "server up" : "server gone"), { after: ["server"] });
+ * ```
+ */
+export type ForeverOutcome<T> =
+  | { readonly ok: false; readonly running: true }
+  | (Outcome<T> & { readonly running: false });
 
 /** Values a scenario parameter may default to; the CLI's `--param k=v` is coerced to the same type. */
 export type ParamValue = string | number | boolean;
@@ -82,10 +99,15 @@ export type LiteralFlag<B extends boolean, Name extends string> = boolean extend
   ? TypeError<`${Name} must be the literal true or false (results of dependents are typed by it)`>
   : B;
 
-/** What `results[label]` holds for a job with value `V`: `V` only for a critical, non-forever job. */
-export type View<V, C extends boolean, F extends boolean> = [C, F] extends [true, false]
-  ? V
-  : Outcome<V>;
+/**
+ * What `results[label]` holds for a job with value `V`: `V` for a critical finite job,
+ * `Outcome<V>` for a non-critical one, `ForeverOutcome<V>` for a forever one.
+ */
+export type View<V, C extends boolean, F extends boolean> = [F] extends [true]
+  ? ForeverOutcome<V>
+  : [C] extends [true]
+    ? V
+    : Outcome<V>;
 
 /** Every result of a scenario, as an `.include` dependent sees it. */
 export type ScenarioResults<U> = MapOf<U>;
@@ -122,11 +144,23 @@ export interface DeclareOptions<K extends string, C extends boolean> {
 export interface JobDeclareOptions<K extends string, C extends boolean, F extends boolean>
   extends DeclareOptions<K, C> {
   /**
-   * The run does not wait for it; it is aborted once every other job is done. Dependents
-   * read it as an {@link Outcome}.
+   * The run does not wait for it; it is aborted once every other job is done. Its
+   * dependents start once it is ready and read it as a {@link ForeverOutcome}.
    * @default false
    */
   forever?: LiteralFlag<F, "forever">;
+  /**
+   * When a forever job is ready, so its dependents start: a pattern one of its output lines
+   * must match, or a function resolving once it is ready (a rejection fails the job).
+   * @default ready as soon as it has started
+   * @example { forever: true, ready: /listening on \d+/, readyTimeout: 10_000 }
+   */
+  ready?: [F] extends [true] ? ReadyCheck : TypeError<"ready needs forever: true">;
+  /**
+   * Bound in ms on becoming ready; on expiry the job fails (`NOT_READY`).
+   * @default undefined (no bound but the scenario's timeout)
+   */
+  readyTimeout?: [F] extends [true] ? number : TypeError<"readyTimeout needs forever: true">;
 }
 
 /** Options of a nested scheduler (`.each`, `.include`). */

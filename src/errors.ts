@@ -32,6 +32,8 @@ export type AiorchErrorCode =
   | "TIMEOUT"
   /** a job was cancelled */
   | "CANCELLED"
+  /** a forever job's readiness check failed or did not pass within `readyTimeout` */
+  | "NOT_READY"
   /** a shutdown hook failed or was too slow */
   | "SHUTDOWN"
   /** TCP connection refused, reset or timed out */

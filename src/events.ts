@@ -8,7 +8,13 @@ import type { AbstractJob, JobState } from "./job.ts";
  * Events of nested schedulers reach the listeners of every enclosing scheduler; `path` is
  * the labels of the enclosing schedulers, outermost first (the root's label excluded).
  */
-export type RunEvent = RunStartEvent | JobStateEvent | JobOutputEvent | RunEndEvent | ShutdownEvent;
+export type RunEvent =
+  | RunStartEvent
+  | JobStateEvent
+  | JobReadyEvent
+  | JobOutputEvent
+  | RunEndEvent
+  | ShutdownEvent;
 
 /** A scheduler starts a run (also emitted by nested schedulers). */
 export interface RunStartEvent {
@@ -34,6 +40,18 @@ export interface JobStateEvent {
   previous: JobState;
   /** set when the job ended with an exception */
   error?: unknown;
+}
+
+/**
+ * A running forever job is ready: its dependents start now. Emitted right after it starts
+ * when it has no `ready` check, else once the check passes (never for finite jobs).
+ */
+export interface JobReadyEvent {
+  type: "job-ready";
+  time: number;
+  job: AbstractJob;
+  label: string;
+  path: readonly string[];
 }
 
 /** A line of output of a job: its commands' stdout/stderr, or `ctx.log()` lines. */

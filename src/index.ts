@@ -16,6 +16,7 @@ export {
   type JobOptions,
   type JobState,
   type PlainJobOptions,
+  type ReadyCheck,
   type Requirement,
   type Resource,
 } from "./job.ts";
@@ -40,6 +41,7 @@ export {
 } from "./errors.ts";
 export type {
   JobOutputEvent,
+  JobReadyEvent,
   JobStateEvent,
   RunEndEvent,
   RunEvent,

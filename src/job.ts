@@ -52,7 +52,28 @@ export interface JobOptions {
   forever?: boolean;
   /** jobs this one waits for */
   required?: Requirement;
+  /**
+   * When a forever job is ready, so its dependents can start: a pattern one of its output
+   * lines (`ctx.log` lines, command output) must match, or a function whose promise resolves
+   * once it is ready (a rejection fails the job). Only for forever jobs.
+   * @default ready as soon as it has started
+   * @example { forever: true, ready: /listening on port \d+/ }
+   */
+  ready?: ReadyCheck;
+  /**
+   * Bound, in ms from its start, on a forever job becoming ready; on expiry the job fails
+   * with a `NOT_READY` error naming it and the bound.
+   * @default undefined (no bound but the run's timeout)
+   */
+  readyTimeout?: number;
 }
+
+/**
+ * A forever job's readiness check: a pattern on its output lines, or a function resolving
+ * once it is ready. The function receives the job's context, whose signal aborts when the
+ * job ends, the run ends or `readyTimeout` expires.
+ */
+export type ReadyCheck = RegExp | ((ctx: JobContext) => Promise<unknown>);
 
 /** @internal marker for Sequence, which lives in sequence.ts */
 export interface SequenceLike {
@@ -89,6 +110,12 @@ export abstract class AbstractJob<T = unknown> {
   /** @internal explicit criticality, undefined = inherited */
   _critical: boolean | undefined;
   forever: boolean;
+  /** readiness check of a forever job (see {@link JobOptions.ready}) */
+  ready: ReadyCheck | undefined;
+  /** ms bound on becoming ready (see {@link JobOptions.readyTimeout}) */
+  readyTimeout: number | undefined;
+  /** @internal base of a derived label, numbered by the first scheduler it is added to */
+  _labelBase: string | undefined = undefined;
   /** @internal */
   _label: string | undefined;
   /** @internal number of a generated label, made into a string on first read */
@@ -119,6 +146,8 @@ export abstract class AbstractJob<T = unknown> {
   constructor(opts: JobOptions = {}) {
     this._critical = opts.critical;
     this.forever = opts.forever ?? false;
+    this.ready = checkReady(opts.ready);
+    this.readyTimeout = checkReadyTimeout(opts.readyTimeout);
     if (opts.label !== undefined && typeof opts.label !== "string")
       throw new AiorchError(
         "INVALID_ARGUMENT",
@@ -376,9 +405,9 @@ export class Job<T = unknown> extends AbstractJob<T> {
     return this.shutdownFn?.();
   }
 
-  /** @internal */
+  /** @internal a subclass overriding shutdown() needs it called too */
   override _needsShutdown(): boolean {
-    return this.shutdownFn !== undefined;
+    return this.shutdownFn !== undefined || this.shutdown !== Job.prototype.shutdown;
   }
 
   override describe(): JobDescription {
@@ -411,6 +440,26 @@ export function flattenRequirements(reqs: Iterable<Requirement>): AbstractJob[] 
   };
   for (const r of reqs) walk(r);
   return out;
+}
+
+function checkReady(ready: unknown): ReadyCheck | undefined {
+  if (ready === undefined || ready instanceof RegExp || typeof ready === "function")
+    return ready as ReadyCheck | undefined;
+  throw new AiorchError(
+    "INVALID_ARGUMENT",
+    `ready must be a RegExp or a function returning a promise, got ${describeValue(ready)}`,
+    { option: "ready" },
+  );
+}
+
+function checkReadyTimeout(ms: unknown): number | undefined {
+  if (ms === undefined || (typeof ms === "number" && Number.isFinite(ms) && ms >= 0))
+    return ms as number | undefined;
+  throw new AiorchError(
+    "INVALID_ARGUMENT",
+    `readyTimeout must be a number of ms >= 0, got ${describeValue(ms)}`,
+    { option: "readyTimeout" },
+  );
 }
 
 /** @internal */
@@ -455,8 +504,11 @@ export class JobCtx implements JobContext {
       this.frame.scope.resources.add(resource);
     };
   }
+  /** @internal a readiness pattern watches the job's lines (see ready.ts) */
+  watchLine(_line: string): void {}
   /** @internal emit an output line (used by SSH/local command jobs) */
   output(stream: "stdout" | "stderr" | "log", line: string, host?: string): void {
+    this.watchLine(line);
     const hub = this.frame.hub;
     if (!hub.active) return;
     hub.emit({

@@ -27,6 +27,7 @@ import {
 import { formatDebrief, formatList, formatWhy } from "./render/list.ts";
 import { formatDot } from "./render/dot.ts";
 import { formatMermaid } from "./render/mermaid.ts";
+import { ReadyCtx, type ReadyWatch, watchReadiness } from "./ready.ts";
 import type { RunFrame, RunScope } from "./scope.ts";
 
 /** What a scheduler accepts: jobs, sequences, iterables of them. */
@@ -88,6 +89,8 @@ interface ExecParams {
   timeout: number | undefined;
   window: number | undefined;
   root: boolean;
+  /** a forever nested scheduler tells its parent when every job is ready or done */
+  onReady: (() => void) | undefined;
 }
 
 /**
@@ -121,6 +124,8 @@ export class Scheduler extends AbstractJob<boolean> {
   private shutdownPromise: Promise<boolean> | undefined;
   private problems: ShutdownProblem[] = [];
   private path: readonly string[] = [];
+  /** how many jobs of this scheduler took each derived label base */
+  private derived: Map<string, number> | undefined;
 
   constructor(jobs?: Iterable<SchedulerItem> | null, opts: SchedulerOptions = {}) {
     super(opts);
@@ -164,8 +169,18 @@ export class Scheduler extends AbstractJob<boolean> {
     if (this.members.has(job)) return;
     this.members.add(job);
     this.items.push(job);
-    if (job._owner === undefined) job._owner = this;
-    else job._moreOwners = [...(job._moreOwners ?? []), this];
+    if (job._owner === undefined) {
+      job._owner = this;
+      if (job._labelBase !== undefined) this.numberLabel(job, job._labelBase);
+    } else job._moreOwners = [...(job._moreOwners ?? []), this];
+  }
+
+  /** Derived labels (`true@n1`) are numbered per scheduler: `true@n1`, `true@n1 #2`… */
+  private numberLabel(job: AbstractJob, base: string): void {
+    this.derived ??= new Map();
+    const k = (this.derived.get(base) ?? 0) + 1;
+    this.derived.set(base, k);
+    job._label = k === 1 ? base : `${base} #${k}`;
   }
 
   /** Remove a direct job (its dependents keep their requirement on it: see `sanitize`). */
@@ -261,11 +276,18 @@ export class Scheduler extends AbstractJob<boolean> {
             `job "${job.label}" is in two schedulers: ${job._owners.map((o) => `"${o.label}"`).join(" and ")}`,
             { label: job.label, labels: job._owners.map((o) => o.label) },
           );
+        if (job.ready !== undefined && !job.forever)
+          throw new ValidationError(
+            "INVALID_ARGUMENT",
+            `job "${job.label}" has a ready check but is not forever (dependents of a finite job wait until it is done)`,
+            { label: job.label, option: "ready" },
+          );
         if (job._generatedLabel) generated.push(job);
         else {
           const other = labels.get(job.label);
-          if (other && other !== job) throw duplicateLabel(job.label);
-          labels.set(job.label, job);
+          if (other && other !== job && !isGroupOf(other, job) && !isGroupOf(job, other))
+            throw duplicateLabel(job.label);
+          if (!other || isGroupOf(other, job)) labels.set(job.label, job);
         }
         // owned by s means inside s (remove() keeps owners in step): the Set is asked only
         // for jobs owned elsewhere, e.g. a job shared by two schedulers, reported as such
@@ -284,7 +306,7 @@ export class Scheduler extends AbstractJob<boolean> {
         );
       for (const job of s.items) if (job instanceof Scheduler) visit(job);
     };
-    if (!this._generatedLabel) labels.set(this.label, this);
+    // the root's label names the group, not a job (SPEC 1): never a duplicate
     visit(this);
     if (labels.size > 0)
       for (const job of generated) if (labels.has(job.label)) throw duplicateLabel(job.label);
@@ -322,6 +344,7 @@ export class Scheduler extends AbstractJob<boolean> {
       timeout: opts.timeout ?? this.timeout,
       window: opts.window ?? this.window,
       root: true,
+      onReady: undefined,
     });
   }
 
@@ -334,6 +357,7 @@ export class Scheduler extends AbstractJob<boolean> {
       timeout: this.timeout,
       window: this.window,
       root: false,
+      onReady: frame.onReady,
     });
     if (ok) return true;
     if (this.reason === "cancelled")
@@ -423,6 +447,11 @@ export class Scheduler extends AbstractJob<boolean> {
     }
 
     const nonForeverTotal = nonForeverLeft;
+    // forever jobs release their successors when ready, before they end: 1 once released
+    const released = nonForeverTotal < n ? new Uint8Array(n) : undefined;
+    const watches: (ReadyWatch | undefined)[] = [];
+    // jobs not yet ready or done, for a forever nested scheduler's own readiness
+    let readyLeft = n;
     const window = p.window && p.window > 0 ? p.window : Number.POSITIVE_INFINITY;
     const heap = new MinHeap();
     const inflight: (Promise<unknown> | undefined)[] = new Array(n);
@@ -453,9 +482,10 @@ export class Scheduler extends AbstractJob<boolean> {
         running++;
         job._startedAt = Date.now();
         setState(job, "running");
+        const ctx = job.forever ? startForever(i, job) : new JobCtx(job, frame);
         let pr: Promise<unknown>;
         try {
-          pr = Promise.resolve(job.run(new JobCtx(job, frame)));
+          pr = Promise.resolve(job.run(ctx));
         } catch (err) {
           pr = Promise.reject(err);
         }
@@ -464,6 +494,61 @@ export class Scheduler extends AbstractJob<boolean> {
           (v) => onEnd(i, true, v),
           (e) => onEnd(i, false, e),
         );
+      };
+
+      // a forever job is ready once started (released after the current start loop, so
+      // jobs ready before it keep their insertion order), or once its check passes
+      const startForever = (i: number, job: AbstractJob): JobCtx => {
+        if (job.ready === undefined) {
+          // a group is ready once each of its jobs is ready or done
+          if (job instanceof Scheduler)
+            return new JobCtx(job, { ...frame, onReady: () => markReady(i) });
+          queueMicrotask(() => markReady(i));
+          return new JobCtx(job, frame);
+        }
+        const ctx = new ReadyCtx(job, frame);
+        const watch = watchReadiness({
+          job,
+          ctx,
+          onReady: () => markReady(i),
+          onFail: (err) => onEnd(i, false, err),
+        });
+        watches[i] = watch;
+        return ctx;
+      };
+
+      const markReady = (i: number): void => {
+        const job = jobs[i]!;
+        if (finished || job._state !== "running" || released![i]) return;
+        released![i] = 1;
+        if (hub.active)
+          hub.emit({
+            type: "job-ready",
+            time: Date.now(),
+            job,
+            label: job.label,
+            path: p.path,
+          });
+        settle();
+        release(i);
+        drain();
+      };
+
+      const settle = (): void => {
+        if (--readyLeft === 0) p.onReady?.();
+      };
+
+      const release = (i: number): void => {
+        for (let k = off[i]!, e = off[i + 1]!; k < e; k++) {
+          const s = succ[k]!;
+          if (--pending[s]! === 0) {
+            if (window === Number.POSITIVE_INFINITY) start(s);
+            else {
+              heap.push(s);
+              setState(jobs[s]!, "scheduled");
+            }
+          }
+        }
       };
 
       const drain = (): void => {
@@ -476,6 +561,10 @@ export class Scheduler extends AbstractJob<boolean> {
         inflight[i] = undefined;
         running--;
         job._endedAt = Date.now();
+        if (watches[i] !== undefined) {
+          watches[i]!.stop(new CancelledError("CANCELLED", "job ended", { label: job.label }));
+          watches[i] = undefined;
+        }
         if (ok) {
           job._result = value;
           setState(job, "done");
@@ -495,15 +584,10 @@ export class Scheduler extends AbstractJob<boolean> {
           void end("ok");
           return;
         }
-        for (let k = off[i]!, e = off[i + 1]!; k < e; k++) {
-          const s = succ[k]!;
-          if (--pending[s]! === 0) {
-            if (window === Number.POSITIVE_INFINITY) start(s);
-            else {
-              heap.push(s);
-              setState(jobs[s]!, "scheduled");
-            }
-          }
+        if (released === undefined || released[i] === 0) {
+          if (released) released[i] = 1;
+          settle();
+          release(i);
         }
         drain();
       };
@@ -547,6 +631,8 @@ export class Scheduler extends AbstractJob<boolean> {
         ac.abort(
           new CancelledError(reason === "timeout" ? "TIMEOUT" : "CANCELLED", why, { label }),
         );
+        // after the run's abort, so watched jobs see the run's reason
+        for (const w of watches) w?.stop(undefined);
         if (aborted.length > 0) await settleWithin(aborted, this.cancelGrace);
         this.elapsed = Date.now() - startTime;
         await this.shutdown();
@@ -896,6 +982,13 @@ async function runBounded(
         ),
       });
   });
+}
+
+/** True when `group` is a scheduler holding `job` at some depth: its label names that group. */
+function isGroupOf(group: AbstractJob, job: AbstractJob): boolean {
+  if (!(group instanceof Scheduler)) return false;
+  for (let o = job._owner; o !== undefined; o = o._owner) if (o === group) return true;
+  return false;
 }
 
 function outsideRequirement(job: AbstractJob, r: AbstractJob, s: AbstractJob): ValidationError {

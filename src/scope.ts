@@ -16,4 +16,6 @@ export interface RunFrame {
   /** labels of the enclosing nested schedulers, outermost first */
   path: readonly string[];
   hub: EventHub;
+  /** set for a forever nested scheduler: call once all its jobs are ready or done */
+  onReady?: () => void;
 }

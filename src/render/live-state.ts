@@ -177,6 +177,7 @@ export function reduceLiveState(state: LiveState, e: RunEvent): LiveState {
         state.result = { ok: e.ok, reason: e.reason, elapsed: e.elapsed };
       }
       return state;
+    case "job-ready":
     case "shutdown":
       return state;
   }

@@ -64,6 +64,8 @@ export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | un
               : `done${dur}`;
       return `${t} ${badge} ${where(e.path, e.label)} ${what}`;
     }
+    case "job-ready":
+      return `${t} ${stateBadge("running", ascii)} ${where(e.path, e.label)} ready`;
     case "job-output":
       return `${t} ${e.stream === "stderr" ? "!" : "|"} ${where(e.path, e.label)}${e.host ? ` [${e.host}]` : ""} ${stripControls(e.line)}`;
     case "run-end":

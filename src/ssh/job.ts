@@ -82,15 +82,11 @@ export class SshJobFailedError extends AiorchError {
 /** Something SshJob accepts as commands: a command, a command line, or a list of them. */
 export type CommandsInput = Command | string | ReadonlyArray<Command | string | null | undefined>;
 
-const derivedLabels = new Map<string, number>();
-
+/** `first command +N@host`; the scheduler the job joins numbers repeats (`#2`). */
 function deriveLabel(node: CommandNode, commands: readonly Command[]): string {
   const first = commands[0] ? commandLabel(commands[0]) : "(no command)";
   const short = first.length > 40 ? `${first.slice(0, 39)}…` : first;
-  const base = `${short}${commands.length > 1 ? ` +${commands.length - 1}` : ""}@${node.shortName}`;
-  const n = (derivedLabels.get(base) ?? 0) + 1;
-  derivedLabels.set(base, n);
-  return n === 1 ? base : `${base} #${n}`;
+  return `${short}${commands.length > 1 ? ` +${commands.length - 1}` : ""}@${node.shortName}`;
 }
 
 function normalize(input: CommandsInput): Command[] {
@@ -133,7 +129,10 @@ export class SshJob extends AbstractJob<SshJobResult> {
     super(opts);
     this.node = node;
     this.commands = Object.freeze(list);
-    if (this._generatedLabel) this._label = deriveLabel(node, list);
+    if (this._generatedLabel) {
+      this._labelBase = deriveLabel(node, list);
+      this._label = this._labelBase;
+    }
   }
 
   override get kind(): string {

@@ -4,7 +4,7 @@
  * expect-error becomes unused, which fails `vitest --typecheck` / `tsc`.
  */
 import { describe, expectTypeOf, test } from "vitest";
-import { dynamicScenario, type Outcome, scenario } from "../../dsl/index.ts";
+import { dynamicScenario, type ForeverOutcome, type Outcome, scenario } from "../../dsl/index.ts";
 import type { Scheduler } from "../../src/index.ts";
 import { LocalNode, run, type SshJobResult } from "../../src/ssh/index.ts";
 
@@ -148,12 +148,33 @@ describe("results", () => {
     base.job("w", async () => 1, { critical: flag });
   });
 
-  test("a forever job reads as an Outcome (it may be cancelled at the end)", () => {
+  test("a forever requirement reads as a ForeverOutcome: no value while it runs", () => {
     base
       .job("mon", async () => 1, { forever: true })
-      .job("u", async ({ results }) => expectTypeOf(results.mon).toEqualTypeOf<Outcome<number>>(), {
-        after: ["mon"],
-      });
+      .job("crit", async () => "s", { forever: true, critical: true, ready: /up/, readyTimeout: 5 })
+      .job(
+        "u",
+        async ({ results }) => {
+          expectTypeOf(results.mon).toEqualTypeOf<ForeverOutcome<number>>();
+          expectTypeOf(results.crit).toEqualTypeOf<ForeverOutcome<string>>();
+          // @ts-expect-error the value is not there until narrowed (it usually still runs)
+          results.mon.value;
+          if (results.mon.running) expectTypeOf(results.mon.ok).toEqualTypeOf<false>();
+          else if (results.mon.ok) expectTypeOf(results.mon.value).toEqualTypeOf<number>();
+        },
+        { after: ["mon", "crit"] },
+      );
+  });
+
+  test("ready and readyTimeout only with forever: true", () => {
+    base.job("s", async () => 1, { forever: true, ready: async () => {} });
+    base.ssh("svc", new LocalNode(), "serve", { forever: true, ready: /listening/ });
+    // @ts-expect-error ready needs forever: true
+    base.job("f", async () => 1, { ready: /x/ });
+    // @ts-expect-error readyTimeout needs forever: true
+    base.job("g", async () => 1, { forever: false, readyTimeout: 10 });
+    // @ts-expect-error a string is no readiness check
+    base.job("h", async () => 1, { forever: true, ready: "listening" });
   });
 });
 

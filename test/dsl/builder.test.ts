@@ -125,6 +125,43 @@ describe("scenario() builder at run time", () => {
     expect(s.jobs[0]!.state).toBe("cancelled");
   });
 
+  test("a forever requirement: the dependent starts once it is ready and reads it as running", async () => {
+    const seen: unknown[] = [];
+    const s = scenario("s", { timeout: 10_000 })
+      .job(
+        "server",
+        async ({ signal, log }) => {
+          await sleep(30, undefined, { signal });
+          log("listening on 8080");
+          await sleep(60_000, undefined, { signal });
+          return 0;
+        },
+        { forever: true, ready: /listening on \d+/, readyTimeout: 5_000 },
+      )
+      .job("quick", async () => 1, { forever: true })
+      .job(
+        "client",
+        async ({ results }) => {
+          seen.push(results.server, results.quick);
+          return results.server.running;
+        },
+        { after: ["server", "quick"] },
+      )
+      .build();
+    expect(await s.run()).toBe(true);
+    expect(seen).toEqual([
+      { ok: false, running: true },
+      { ok: true, value: 1, running: false },
+    ]);
+    expect(s.jobs[0]!.state).toBe("cancelled");
+  });
+
+  test("a scenario's name names its group: a job may carry it (SPEC 1)", async () => {
+    const s = scenario("deploy").job("deploy", async () => "d");
+    expect(await s.run()).toBe(true);
+    expect(s.build().jobs.map((j) => j.label)).toEqual(["deploy"]);
+  });
+
   test("a body's Job is cancelled by the scenario timeout", async () => {
     const ok = await scenario("s", { timeout: 100 })
       .job("slow", async ({ signal }) => sleep(10_000, undefined, { signal }))

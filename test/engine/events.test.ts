@@ -11,6 +11,8 @@ function compact(e: RunEvent): string {
       return `run-start ${where}`;
     case "job-state":
       return `${where} ${e.state}`;
+    case "job-ready":
+      return `${where} ready`;
     case "job-output":
       return `${where} ${e.stream}: ${e.line}`;
     case "run-end":

@@ -253,4 +253,28 @@ describe("shutdown", () => {
     expect(closed.slice(1, 3).sort()).toEqual(["inner", "mid"]);
     expect(closed[3]).toBe("near");
   });
+
+  test("a Job subclass overriding shutdown() has it called once per run, started or not", async () => {
+    const calls: string[] = [];
+    class Tidy extends Job<string> {
+      override async shutdown(): Promise<void> {
+        calls.push(this.label);
+      }
+    }
+    class Tidier extends Tidy {}
+    const a = new Tidy(async () => "a", { label: "a" });
+    const b = new Tidier(async () => "b", { label: "b", required: a });
+    const failing = new Job(
+      async () => {
+        throw new Error("boom");
+      },
+      { label: "f", required: b },
+    );
+    const never = new Tidy(async () => "n", { label: "never", required: failing });
+    const s = new Scheduler([a, b, failing, never]);
+    expect(await s.run()).toBe(false);
+    expect(calls.sort()).toEqual(["a", "b", "never"]);
+    expect(await s.run()).toBe(false);
+    expect(calls).toHaveLength(6);
+  });
 });

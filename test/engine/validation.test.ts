@@ -168,6 +168,19 @@ describe("validation: run() rejects before any job starts", () => {
     expect((await rejection(schedLabel)).label).toBe("s");
   });
 
+  test("a scheduler's label names its group, not a job: a job inside it may carry it (SPEC 1)", async () => {
+    expect(await new Scheduler([noop("deploy")], { label: "deploy" }).run()).toBe(true);
+    const inner = new Scheduler([noop("g"), new Scheduler([noop("g2")], { label: "g2" })], {
+      label: "g",
+    });
+    expect(await new Scheduler([noop("a"), inner], { label: "a" }).run()).toBe(true);
+    // a job outside the group with the group's label is still a duplicate
+    const outside = new Scheduler([noop("g"), new Scheduler([noop("x")], { label: "g" })]);
+    expect((await rejection(outside)).message).toBe('duplicate label: "g" names two jobs');
+    const twice = new Scheduler([new Scheduler([noop("g"), noop("g")], { label: "g" })]);
+    expect((await rejection(twice)).code).toBe("DUPLICATE_LABEL");
+  });
+
   test("an explicit label equal to a generated one is a duplicate too", async () => {
     const unlabelled = new Job(async () => 1);
     const s = new Scheduler([unlabelled, noop(unlabelled.label)]);

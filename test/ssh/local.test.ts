@@ -16,10 +16,28 @@ import {
   SshJob,
   type SshJobFailedError,
 } from "../../src/ssh/index.ts";
+import { Scheduler } from "../../src/index.ts";
 import { runJobs, stdoutOf } from "./helpers.ts";
 
 describe("LocalNode", () => {
   const node = new LocalNode();
+
+  it("numbers derived labels per scheduler, not per process", () => {
+    const first = [new SshJob(node, "true"), new SshJob(node, "true"), new SshJob(node, "echo")];
+    const again = [new SshJob(node, "true"), new SshJob(node, "true")];
+    expect(first[0]!.label).toBe("true@localhost");
+    new Scheduler(first);
+    new Scheduler(again);
+    expect(first.map((j) => j.label)).toEqual([
+      "true@localhost",
+      "true@localhost #2",
+      "echo@localhost",
+    ]);
+    expect(again.map((j) => j.label)).toEqual(["true@localhost", "true@localhost #2"]);
+    const named = new SshJob(node, "true", { label: "mine" });
+    new Scheduler([named, new SshJob(node, "true")]);
+    expect(named.label).toBe("mine");
+  });
 
   it("runs every command type locally, with capture, env, cwd and copies", async () => {
     const dir = mkdtempSync(join(tmpdir(), "aiorch-local-test-"));
