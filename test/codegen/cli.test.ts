@@ -25,7 +25,8 @@ function cli(args: string[]): Promise<{ code: number | null; out: string; err: s
   });
 }
 
-describe.concurrent("aiorch codegen / run with data files", () => {
+// tsc inside `codegen --check` takes 5 s of CPU, 20-30 s on a loaded 2-core machine
+describe.concurrent("aiorch codegen / run with data files", { timeout: 90_000 }, () => {
   test("codegen scenario.yaml -o x.scenario.ts --check, then aiorch run it", async () => {
     const out = join(dir, "local.scenario.ts");
     const gen = await cli(["codegen", FIXTURE, "-o", out, "--check"]);
