@@ -9,6 +9,24 @@ export interface LoadedScenario {
   options: RunOptions;
 }
 
+let tsx: Promise<void> | undefined;
+
+/**
+ * Let Node import TypeScript: tsx compiles the scenario file and its local imports, as ES
+ * modules or CommonJS (whatever the scenario's package.json says, or without one). aiorch
+ * itself is compiled JavaScript; in a source checkout (this file is `.ts`) the bin has
+ * registered tsx already.
+ */
+function registerTsx(): Promise<void> {
+  if (import.meta.url.endsWith(".ts")) return Promise.resolve();
+  tsx ??= (async () => {
+    const [esm, cjs] = await Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]);
+    esm.register();
+    cjs.register();
+  })();
+  return tsx;
+}
+
 /** Something with a `build()` giving a Scheduler: the DSL builders (`aiorch/dsl`). */
 interface Buildable {
   build(opts?: { params?: Record<string, string>; strictParams?: boolean }): Scheduler;
@@ -66,6 +84,7 @@ export async function loadScenario({
   const path = resolve(file);
   let mod: { default?: unknown; options?: RunOptions };
   try {
+    await registerTsx();
     mod = (await import(pathToFileURL(path).href)) as typeof mod;
   } catch (err) {
     const code = (err as { code?: string }).code;
