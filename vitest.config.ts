@@ -14,5 +14,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     pool: "forks",
+    // `aiorch run` spawned by the tests skips the type check (each scenario would load the
+    // compiler); the check has its own tests (test/package/), which turn it back on
+    env: { AIORCH_CHECK: "0" },
   },
 });

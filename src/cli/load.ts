@@ -92,6 +92,12 @@ export async function loadScenario({
       throw new AiorchError("USAGE", `scenario file not found: ${file}`, { file });
     throw scenarioError({ file, path, err, what: "cannot load" });
   }
+  // a CommonJS scenario (its package.json has no "type": "module", as `npm init -y` writes):
+  // tsx compiles `export default x` to `exports.default = x`, which import() gives as
+  // mod.default.default
+  const inner = mod.default as { __esModule?: unknown } | undefined;
+  if (typeof inner === "object" && inner !== null && inner.__esModule === true)
+    mod = inner as typeof mod;
   let value = mod.default;
   // a function of the --param values consumes them itself: its builder is not strict
   const fromFunction = typeof value === "function" && !(value instanceof Scheduler);

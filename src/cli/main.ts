@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { AiorchError, describeError } from "../errors.ts";
+import { registerCheckCommand } from "./check.ts";
 import { registerCodegenCommand } from "./codegen.ts";
 import { EXIT } from "./exit.ts";
 import { registerGraphCommands } from "./graph.ts";
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     code = c;
   };
   registerRunCommand(program, setCode);
+  registerCheckCommand(program, setCode);
   registerSshCommands(program, setCode);
   registerGraphCommands(program, setCode);
   registerCodegenCommand(program, setCode);

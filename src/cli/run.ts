@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { AiorchError } from "../errors.ts";
 import type { Scheduler } from "../scheduler.ts";
 import { killAllNow } from "../ssh/groups.ts";
+import { checkScenarioTypes, isTypeScriptFile, reportCheck } from "./check.ts";
 import { EXIT, exitSoon, signalExit } from "./exit.ts";
 import type { LineFormat, ViewMode } from "./view.ts";
 import { basename, resolve } from "node:path";
@@ -49,6 +50,7 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
       lineFormat,
     )
     .option("--strict", "exit 1 when any job failed, critical or not")
+    .option("--no-check", "run without type-checking the scenario first (also AIORCH_CHECK=0)")
     .action(async (file: string, opts: RunCliOptions) => {
       setCode(await runCommand(file, opts));
     });
@@ -67,6 +69,8 @@ export interface RunCliOptions {
   lines?: boolean;
   format?: LineFormat;
   strict?: boolean;
+  /** type-check a TypeScript scenario before loading it (`--no-check`: false) */
+  check: boolean;
 }
 
 const LINE_FORMATS: readonly string[] = ["host", "time-host", "raw", "log"];
@@ -81,6 +85,13 @@ function lineFormat(value: string): LineFormat {
 }
 
 async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
+  if (opts.check && process.env.AIORCH_CHECK !== "0" && isTypeScriptFile(file)) {
+    const outcome = await checkScenarioTypes({ files: [file] });
+    if (!outcome.ok) {
+      reportCheck({ outcome, files: [file] });
+      return EXIT.usage;
+    }
+  }
   // loaded here, not at the top: registering the command (every `aiorch` start) stays cheap
   const [{ loadScenario }, { attachView }, { recordToFile }] = await Promise.all([
     import("./load.ts"),
