@@ -6,6 +6,7 @@ import { benchCodegen } from "./codegen.ts";
 import { benchDslTypecheck } from "./dsl-typecheck.ts";
 import { benchEngine } from "./engine.ts";
 import { benchSsh } from "./ssh.ts";
+import { benchStartup } from "./startup.ts";
 import { benchView } from "./view.ts";
 
 const sections: Record<string, () => Promise<void>> = {
@@ -14,6 +15,7 @@ const sections: Record<string, () => Promise<void>> = {
   dsl: () => benchDslTypecheck(),
   view: () => benchView(),
   ssh: () => benchSsh(),
+  startup: () => benchStartup(),
 };
 
 const wanted = process.argv.slice(2);

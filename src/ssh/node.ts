@@ -16,8 +16,7 @@ import {
   type SshConnection,
 } from "./connection.ts";
 import { stopNotConfirmed } from "./groups.ts";
-import { openConnection } from "./handshake.ts";
-import { loadAuthMethods, type Passphrase } from "./keys.ts";
+import type { Passphrase } from "./keys.ts";
 import { pullPaths, pushPaths, remoteMkdirP, removeRemote, writeRemoteFile } from "./sftp.ts";
 import type { CommandNode, NodeExecOptions, StagedFile } from "./types.ts";
 import type { ResolvedSshConfig } from "./config/resolve.ts";
@@ -262,6 +261,11 @@ export class SshNode implements CommandNode {
   private async open(ctx: JobContext | undefined): Promise<SshConnection> {
     // the gateway connects first, outside our handshake slot (nested slots could deadlock)
     const via = this.gateway ? await this.gateway.connect({ ctx }) : undefined;
+    // ssh2 (some 50 ms to load) comes with the first connection, not with `import "aiorch"`
+    const [{ openConnection }, { loadAuthMethods }] = await Promise.all([
+      import("./handshake.ts"),
+      import("./keys.ts"),
+    ]);
     return openConnection({
       host: this.host,
       port: this.port,
