@@ -20,7 +20,15 @@ let tsx: Promise<void> | undefined;
 function registerTsx(): Promise<void> {
   if (import.meta.url.endsWith(".ts")) return Promise.resolve();
   tsx ??= (async () => {
-    const [esm, cjs] = await Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]);
+    // aiorch's entry points load natively first: once tsx's hooks are on, every module
+    // import goes through them (some 0.5 s more for aiorch's own modules)
+    const [esm, cjs] = await Promise.all([
+      import("tsx/esm/api"),
+      import("tsx/cjs/api"),
+      import("../index.ts"),
+      import("../ssh/index.ts"),
+      import("../../dsl/index.ts"),
+    ]);
     esm.register();
     cjs.register();
   })();
