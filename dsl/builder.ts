@@ -25,6 +25,7 @@ import type {
   IncludeOptions,
   JobDeclareOptions,
   NewLabel,
+  Requirable,
   ScenarioResults,
   View,
   ResultsOf,
@@ -118,7 +119,7 @@ export class ScenarioBuilder<
   job<
     const L extends string,
     R,
-    K extends Keys = never,
+    K extends Requirable<Keys> = never,
     C extends boolean = D,
     F extends boolean = false,
   >(
@@ -151,7 +152,7 @@ export class ScenarioBuilder<
    *   .job("report", async ({ results }) => `${results.fetch} -> ${results.use}`);
    * ```
    */
-  after<const K extends Keys>(...labels: K[]): ScenarioBuilder<U, Keys, P, D, Q | K>;
+  after<const K extends Requirable<Keys>>(...labels: K[]): ScenarioBuilder<U, Keys, P, D, Q | K>;
   after(...labels: string[]): unknown {
     return new ScenarioBuilder(this.#def, [...this.#pending, ...labels]);
   }
@@ -170,7 +171,7 @@ export class ScenarioBuilder<
    *   .job("sum", async ({ results }) => results.install.reduce((a, b) => a + b, 0), { after: ["install"] });
    * ```
    */
-  each<const L extends string, I, R, K extends Keys = never, C extends boolean = D>(
+  each<const L extends string, I, R, K extends Requirable<Keys> = never, C extends boolean = D>(
     label: NewLabel<L, Keys>,
     items: readonly I[] | ((params: P) => readonly I[]),
     body: (item: I, ctx: BodyContext<ResultsOf<U, K | Q>, P>) => R,
@@ -214,7 +215,7 @@ export class ScenarioBuilder<
    * scenario("all").include("setup", setup).job("b", async ({ results }) => results.setup.a, { after: ["setup"] });
    * ```
    */
-  include<const L extends string, SU, K extends Keys = never, C extends boolean = D>(
+  include<const L extends string, SU, K extends Requirable<Keys> = never, C extends boolean = D>(
     label: NewLabel<L, Keys>,
     sub: ScenarioPart<SU>,
     opts?: IncludeOptions<K, C>,
@@ -259,7 +260,7 @@ export class ScenarioBuilder<
    */
   ssh<
     const L extends string,
-    K extends Keys = never,
+    K extends Requirable<Keys> = never,
     C extends boolean = D,
     F extends boolean = false,
   >(
@@ -292,7 +293,7 @@ export class ScenarioBuilder<
    */
   local<
     const L extends string,
-    K extends Keys = never,
+    K extends Requirable<Keys> = never,
     C extends boolean = D,
     F extends boolean = false,
   >(
@@ -329,7 +330,7 @@ export class ScenarioBuilder<
   sshEach<
     const L extends string,
     N extends CommandNode,
-    K extends Keys = never,
+    K extends Requirable<Keys> = never,
     C extends boolean = D,
   >(
     label: NewLabel<L, Keys>,

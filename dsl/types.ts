@@ -91,6 +91,16 @@ export type NewLabel<L extends string, Keys> = string extends L
     ? TypeError<`duplicate label: ${L}`>
     : L;
 
+/**
+ * The labels a new job may require: those declared before it. With none declared yet, a
+ * sentence: the message then reads `Type '"later"' is not assignable to type
+ * 'TypeError<"no label is declared before this job: a job requires only labels declared
+ * before it">'`, naming the label (not `Type 'string' is not assignable to type 'never'`).
+ */
+export type Requirable<Keys> = [Keys] extends [never]
+  ? TypeError<"no label is declared before this job: a job requires only labels declared before it">
+  : Keys;
+
 /** `true` when `L` is one of `Keys` (wrapped so it does not distribute). */
 export type IsKey<L, Keys> = [L] extends [Keys] ? true : false;
 

@@ -130,7 +130,8 @@ beforeAll(() => {
   // in messages depends on what the program checked before
   for (const s of all.filter((s) => s.mode === "errors"))
     for (const [file, d] of typeCheck({ root: ROOT, files: [fileOf(s)] })) diagnostics.set(file, d);
-}, 60_000);
+  // a generous bound: these programs take some 15 s of CPU, over 60 s on a busy machine
+}, 180_000);
 
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 

@@ -70,6 +70,17 @@ describe("no cycle can be written", () => {
     base.job("self", async () => 1, { after: ["self"] });
   });
 
+  test("with no label declared yet, the type of `after` is a sentence, and the message names the label", () => {
+    const empty = scenario("s");
+    type AfterLabel = Parameters<typeof empty.after>[0];
+    expectTypeOf<AfterLabel>().toExtend<"no label is declared before this job: a job requires only labels declared before it">();
+    expectTypeOf<"later">().not.toExtend<AfterLabel>();
+    empty
+      // @ts-expect-error Type '"later"' is not assignable to type 'TypeError<"no label is declared before this job: …">'
+      .job("first", async () => 1, { after: ["later"] })
+      .job("later", async () => 2);
+  });
+
   test("a job cannot require a job declared later", () => {
     base
       // @ts-expect-error "later" is declared on the next line only
