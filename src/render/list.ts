@@ -108,5 +108,13 @@ export function formatDebrief(
     out.push(`===== ${problems.length} shutdown problem(s)`);
     for (const p of problems) out.push(`shutdown: ${p.label}: ${describeError(p.error)}`);
   }
+  // detached services: what the run started on purpose and did not stop
+  const left = [...root.allJobs()].flatMap((j) => {
+    const r = j.isDone() ? (j.result() as { leftRunning?: unknown } | undefined) : undefined;
+    return typeof r === "object" && r !== null && typeof r.leftRunning === "string"
+      ? [r.leftRunning]
+      : [];
+  });
+  if (left.length) out.push(`===== ${left.length} process(es) left running`, ...left);
   return out.join("\n");
 }

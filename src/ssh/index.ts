@@ -66,5 +66,6 @@ export { configureSsh, type SshSettings } from "./limits.ts";
 export { LocalNode, type LocalNodeOptions } from "./local.ts";
 export { SshNode, type SshNodeOptions } from "./node.ts";
 export { isRawWord, type RawWord, raw } from "./words.ts";
-export { ServiceJob, type ServiceOptions, service } from "./service.ts";
+export { DetachedServiceJob, LeftRunning } from "./detach.ts";
+export { ServiceJob, type ServiceOptions, type ServiceReady, service } from "./service.ts";
 export type { CommandNode } from "./types.ts";

@@ -14,40 +14,51 @@ import {
 } from "../job.ts";
 import { type Arg, shellWord } from "./commands.ts";
 import type { ExecStatus } from "./connection.ts";
+import { DetachedServiceJob } from "./detach.ts";
 import { LineSplitter } from "./lines.ts";
 import { isEnvName, quoteArg } from "./quote.ts";
+import {
+  checkService,
+  deferred,
+  engineReady,
+  READY_INTERVAL_MS,
+  type ServiceOptions,
+  servicePrefix,
+  spawnedOf,
+} from "./service-ready.ts";
+
+export type { ServiceOptions, ServiceReady } from "./service-ready.ts";
 import type { CommandNode } from "./types.ts";
 
 const MARKER = "__aiorch_service_pgid__";
 
-/** Options of {@link service}. */
-export interface ServiceOptions extends JobOptions {
-  /** environment variables of the process */
-  env?: Readonly<Record<string, Arg>>;
-  /** working directory */
-  cwd?: string;
-  /** signal sent to the process group at stop @default "TERM" */
-  stopSignal?: string;
-  /**
-   * ms between stopSignal and KILL @default none: KILL when the run closes the node's
-   * connection, after the run's `cancelGrace` (keep a longer one within `shutdownTimeout`,
-   * which bounds that close)
-   */
-  stopTimeout?: number;
-}
-
 /**
  * A forever job running `command` on `node` until the run ends, then stopping its whole
- * process group. Its result is how the process ended. Start order follows `required`.
+ * process group (stopSignal, KILL before the connection closes). Jobs requiring it start
+ * once it is ready (see `ready`). Its result is how the process ended. With
+ * `detach: true`, a job that leaves the process running (see {@link DetachedServiceJob}).
  *
  * @example
  * ```ts
- * const server = service(node, "iperf3 -s", { label: "iperf-server" });
+ * const server = service(node, "iperf3 -s", { label: "iperf-server", ready: run("nc -z localhost 5201") });
  * const client = new SshJob(other, [run("iperf3 -c 10.0.0.7")], { required: server });
+ * const web = service(node, "python3 -m http.server 8000", { detach: true, ready: /Serving HTTP/ });
  * ```
  */
-export function service(node: CommandNode, command: string, opts: ServiceOptions = {}): ServiceJob {
-  return new ServiceJob(node, command, opts);
+export function service(
+  node: CommandNode,
+  command: string,
+  opts: ServiceOptions & { detach: true },
+): DetachedServiceJob;
+export function service(node: CommandNode, command: string, opts?: ServiceOptions): ServiceJob;
+export function service(
+  node: CommandNode,
+  command: string,
+  opts: ServiceOptions = {},
+): ServiceJob | DetachedServiceJob {
+  return opts.detach
+    ? new DetachedServiceJob(node, command, opts)
+    : new ServiceJob(node, command, opts);
 }
 
 /** The job made by {@link service}. */
@@ -59,14 +70,14 @@ export class ServiceJob extends AbstractJob<ExecStatus> {
   private stopping: (() => void) | undefined;
 
   constructor(node: CommandNode, command: string, opts: ServiceOptions = {}) {
-    if (typeof command !== "string" || command === "")
-      throw new AiorchError("INVALID_ARGUMENT", "service: command must be a non-empty string");
-    for (const k of Object.keys(opts.env ?? {}))
-      if (!isEnvName(k))
-        throw new AiorchError("INVALID_ARGUMENT", `service: bad env name ${JSON.stringify(k)}`);
+    checkService(command, opts);
+    const { ready, readyInterval, detach: _detach, log: _log, ...jobOpts } = opts;
+    const forever = opts.forever ?? true;
     super({
-      ...opts,
-      forever: opts.forever ?? true,
+      ...jobOpts,
+      forever,
+      // ready means at least "spawned"; a finite service is ready when done
+      ...(forever ? { ready: engineReady(node, ready, readyInterval ?? READY_INTERVAL_MS) } : {}),
       label: opts.label ?? `service ${command}@${node.shortName}`,
     });
     this.node = node;
@@ -86,22 +97,21 @@ export class ServiceJob extends AbstractJob<ExecStatus> {
   async run(ctx: JobContext): Promise<ExecStatus> {
     this.pgid = undefined;
     const host = this.node.shortName;
+    // the readiness check waits for this first
+    const spawned = deferred();
+    spawnedOf.set(ctx, spawned.promise);
     let first = true;
     const out = new LineSplitter((line) => {
       if (first && line.startsWith(`${MARKER} `)) {
         this.pgid = Number(line.slice(MARKER.length + 1));
         first = false;
+        spawned.resolve();
         return;
       }
       first = false;
       emitOutput(ctx, "stdout", line, host);
     });
     const err = new LineSplitter((line) => emitOutput(ctx, "stderr", line, host));
-    let env = "";
-    const entries = Object.entries(this.opts.env ?? {});
-    if (entries.length)
-      env = `export ${entries.map(([k, v]) => `${k}=${shellWord(v, ctx.vars)}`).join(" ")}; `;
-    const cd = this.opts.cwd ? `cd ${quoteArg(this.opts.cwd)} || exit 1; ` : "";
     let kill: ((sig: string) => void) | undefined;
     const sig = (this.opts.stopSignal ?? "TERM").replace(/^SIG/, "");
     // the end of the run: stopSignal to the process group now; the node's close sends KILL
@@ -110,7 +120,7 @@ export class ServiceJob extends AbstractJob<ExecStatus> {
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     this.stopping = () => kill?.(sig);
     const p = this.node.exec({
-      command: `${cd}${env}echo ${MARKER} $$; ${this.command}`,
+      command: `${servicePrefix(this.opts, ctx)}echo ${MARKER} $$; ${this.command}`,
       ctx,
       signal: ctx.signal,
       // never closed early: the channel ends with the process group
@@ -128,7 +138,11 @@ export class ServiceJob extends AbstractJob<ExecStatus> {
       out.end();
       err.end();
       return status;
+    } catch (e) {
+      spawned.reject(e);
+      throw e;
     } finally {
+      spawned.reject(new AiorchError("NOT_READY", `service "${this.label}" ended`));
       this.pgid = undefined;
       this.stopping = undefined;
       ctx.signal.removeEventListener("abort", onAbort);
