@@ -1,22 +1,15 @@
 /**
  * Services: a long-running process (a server, a monitor…) started by a forever job and
  * stopped when the run ends. The remote shell of an exec channel leads its own process
- * group (sshd calls setsid), so the service reports `$$` first and is stopped by signalling
- * that whole group (`kill -TERM -PGID`), children included. No systemd needed.
+ * group (sshd calls setsid): the service reports `$$` first (its spawn, for readiness) and
+ * is stopped by signalling that whole group through the channel, children included.
+ * No systemd needed. Detached services live in detach.ts, readiness in service-ready.ts.
  */
 import { AiorchError } from "../errors.ts";
-import {
-  AbstractJob,
-  emitOutput,
-  type JobContext,
-  type JobDescription,
-  type JobOptions,
-} from "../job.ts";
-import { type Arg, shellWord } from "./commands.ts";
+import { AbstractJob, emitOutput, type JobContext, type JobDescription } from "../job.ts";
 import type { ExecStatus } from "./connection.ts";
 import { DetachedServiceJob } from "./detach.ts";
 import { LineSplitter } from "./lines.ts";
-import { isEnvName, quoteArg } from "./quote.ts";
 import {
   checkService,
   deferred,
@@ -26,9 +19,9 @@ import {
   servicePrefix,
   spawnedOf,
 } from "./service-ready.ts";
+import type { CommandNode } from "./types.ts";
 
 export type { ServiceOptions, ServiceReady } from "./service-ready.ts";
-import type { CommandNode } from "./types.ts";
 
 const MARKER = "__aiorch_service_pgid__";
 
