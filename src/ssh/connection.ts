@@ -238,6 +238,48 @@ export class SshConnection {
     }
   }
 
+  /**
+   * Run `fn` with an SFTP session of its own (one session slot), closed when `stop` aborts:
+   * pending transfers fail, `fn`'s promise rejects with the abort reason, the slot is freed
+   * once the server confirms the close.
+   */
+  async withOwnSftp<T>(stop: AbortSignal, fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    const release = await this.sessions.acquire(stop);
+    let sftp: SFTPWrapper | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      if (this.closedFlag) throw this.lost("SFTP start");
+      sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+        try {
+          this.client.sftp((err, s) => (err ? reject(err) : resolve(s)));
+        } catch (err) {
+          reject(err);
+        }
+      });
+      const session = sftp;
+      const stopped = new Promise<never>((_, reject) => {
+        onAbort = () => {
+          reject(abortReason(stop));
+          session.end();
+        };
+        if (stop.aborted) onAbort();
+        else stop.addEventListener("abort", onAbort, { once: true });
+      });
+      const work = fn(session);
+      work.catch(() => undefined); // fails once its session closes
+      return await Promise.race([work, stopped]);
+    } finally {
+      if (onAbort) stop.removeEventListener("abort", onAbort);
+      const s = sftp;
+      if (!s || this.closedFlag) release();
+      else {
+        s.once("close", release);
+        this.closeWaiters.add(release);
+        s.end();
+      }
+    }
+  }
+
   private openSftp(): Promise<SFTPWrapper> {
     if (!this.sftpSession) {
       const session = (async () => {

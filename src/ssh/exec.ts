@@ -283,10 +283,10 @@ export async function executeCommand(
     case "push":
     case "pull": {
       const { signal, ctx } = x;
-      const files = await withTimeout(x, command.options.timeout, label, () =>
+      const files = await withTimeout(x, command.options.timeout, label, (stop) =>
         command.type === "push"
-          ? x.node.push({ locals: command.locals, remote: command.remote, signal, ctx })
-          : x.node.pull({ remotes: command.remotes, local: command.local, signal, ctx }),
+          ? x.node.push({ locals: command.locals, remote: command.remote, signal, ctx, stop })
+          : x.node.pull({ remotes: command.remotes, local: command.local, signal, ctx, stop }),
       );
       base = { exitCode: 0, signal: null, files, durationMs: Date.now() - started, ok: true };
       break;
@@ -299,26 +299,26 @@ async function withTimeout<T>(
   x: ExecContext,
   ms: number | undefined,
   label: string,
-  fn: () => Promise<T>,
+  fn: (stop: AbortSignal | undefined) => Promise<T>,
 ): Promise<T> {
-  if (!ms) return fn();
+  if (!ms) return fn(undefined);
   let timer: NodeJS.Timeout | undefined;
+  // on expiry the transfer itself stops (its SFTP session closes, freeing its slot)
+  const stop = new AbortController();
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new CommandTimeoutError(`"${label}" timed out after ${ms} ms on ${x.node.name}`, {
-            host: x.node.host,
-            user: x.node.user,
-            command: label,
-            timeoutMs: ms,
-          }),
-        ),
-      ms,
-    );
+    timer = setTimeout(() => {
+      const err = new CommandTimeoutError(`"${label}" timed out after ${ms} ms on ${x.node.name}`, {
+        host: x.node.host,
+        user: x.node.user,
+        command: label,
+        timeoutMs: ms,
+      });
+      stop.abort(err);
+      reject(err);
+    }, ms);
   });
   try {
-    return await Promise.race([fn(), expired]);
+    return await Promise.race([fn(stop.signal), expired]);
   } finally {
     clearTimeout(timer);
   }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
+import type { SFTPWrapper } from "ssh2";
 import { AiorchError } from "../errors.ts";
 import type { JobContext, Resource } from "../job.ts";
 import { abortReason } from "./limits.ts";
@@ -327,11 +328,12 @@ export class SshNode implements CommandNode {
     remote: string;
     signal?: AbortSignal;
     ctx?: JobContext;
+    stop?: AbortSignal | undefined;
   }): Promise<number> {
     const conn = await this.connect(opts);
-    return conn.withSftp((sftp) =>
-      pushPaths(sftp, opts.locals, opts.remote, { host: this.host, user: this.user }),
-    );
+    const work = (sftp: SFTPWrapper) =>
+      pushPaths(sftp, opts.locals, opts.remote, { host: this.host, user: this.user });
+    return opts.stop ? conn.withOwnSftp(opts.stop, work) : conn.withSftp(work);
   }
 
   async pull(opts: {
@@ -339,11 +341,12 @@ export class SshNode implements CommandNode {
     local: string;
     signal?: AbortSignal;
     ctx?: JobContext;
+    stop?: AbortSignal | undefined;
   }): Promise<number> {
     const conn = await this.connect(opts);
-    return conn.withSftp((sftp) =>
-      pullPaths(sftp, opts.remotes, opts.local, { host: this.host, user: this.user }),
-    );
+    const work = (sftp: SFTPWrapper) =>
+      pullPaths(sftp, opts.remotes, opts.local, { host: this.host, user: this.user });
+    return opts.stop ? conn.withOwnSftp(opts.stop, work) : conn.withSftp(work);
   }
 
   /** Upload files into `~/.aiorch-remote/<random>/`; cleanup removes them (fixes B35). */

@@ -44,12 +44,16 @@ export interface CommandNode {
     remote: string;
     signal?: AbortSignal;
     ctx?: JobContext;
+    /** stops the transfer itself (a timeout): it gets its own SFTP session, closed then */
+    stop?: AbortSignal | undefined;
   }): Promise<number>;
   pull(opts: {
     remotes: readonly string[];
     local: string;
     signal?: AbortSignal;
     ctx?: JobContext;
+    /** stops the transfer itself (a timeout): it gets its own SFTP session, closed then */
+    stop?: AbortSignal | undefined;
   }): Promise<number>;
   /** put files in a fresh private directory; `cleanup` removes them */
   stage(opts: {
