@@ -1,4 +1,5 @@
 import { AiorchError } from "../src/errors.ts";
+import type { ParamInfo } from "../src/params.ts";
 import type { Scheduler } from "../src/scheduler.ts";
 import type { CommandNode, CommandsInput, SshJobResult } from "../src/ssh/index.ts";
 import {
@@ -6,6 +7,7 @@ import {
   type BuilderRunOptions,
   buildScheduler,
   type Definition,
+  describeDefinitionParams,
   type Entry,
   listEntries,
 } from "./core.ts";
@@ -368,6 +370,15 @@ export class ScenarioBuilder<
    * be built and run many times). Throws `DUPLICATE_LABEL`, `UNKNOWN_REQUIREMENT`,
    * `CYCLE` naming the label, or `USAGE` for a bad parameter.
    */
+  /**
+   * The declared parameters (name, kind, default, description, choices) and the names
+   * included scenarios declare: what `aiorch run FILE --help` lists.
+   * @example scenario("s", { params: { n: 3 } }).describeParams().params[0]?.kind // "number"
+   */
+  describeParams(): { params: ParamInfo[]; others: string[] } {
+    return describeDefinitionParams({ def: this.#def });
+  }
+
   build(opts: BuildCallOptions<P> = {}): Scheduler {
     return buildScheduler({
       def: this.#def,
@@ -429,6 +440,7 @@ export function stringifyParams(
   params: Readonly<Record<string, unknown>> | undefined,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(params ?? {})) if (v !== undefined) out[k] = String(v);
+  for (const [k, v] of Object.entries(params ?? {}))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(",") : String(v);
   return out;
 }

@@ -1,7 +1,7 @@
 import { AiorchError, CycleError, ValidationError } from "../src/errors.ts";
 import type { AbstractJob, JobContext } from "../src/job.ts";
 import { type RunOptions, Scheduler } from "../src/scheduler.ts";
-import { resolveParams } from "./params.ts";
+import { describeParamSpec, type ParamInfo, resolveParams } from "../src/params.ts";
 import type { Outcome, ParamSpec, ParamValue } from "./types.ts";
 
 /**
@@ -89,6 +89,16 @@ export function collectParamNames({ def }: { def: Definition }): Set<string> {
   const names = new Set(Object.keys(def.options.params ?? {}));
   for (const e of listEntries({ def })) for (const n of e.paramNames?.() ?? []) names.add(n);
   return names;
+}
+
+/** The declared parameters, and the names only included scenarios declare. */
+export function describeDefinitionParams({ def }: { def: Definition }): {
+  params: ParamInfo[];
+  others: string[];
+} {
+  const params = describeParamSpec(def.options.params ?? {});
+  const own = new Set(params.map((p) => p.name));
+  return { params, others: [...collectParamNames({ def })].filter((n) => !own.has(n)) };
 }
 
 /** Options of {@link buildScheduler}. */

@@ -1,4 +1,5 @@
 import { ValidationError } from "../src/errors.ts";
+import type { ParamInfo } from "../src/params.ts";
 import type { Scheduler } from "../src/scheduler.ts";
 import {
   type BuildCallOptions,
@@ -6,7 +7,13 @@ import {
   type ScenarioPart,
   stringifyParams,
 } from "./builder.ts";
-import { appendEntry, type BuilderRunOptions, buildScheduler, type Definition } from "./core.ts";
+import {
+  appendEntry,
+  type BuilderRunOptions,
+  buildScheduler,
+  type Definition,
+  describeDefinitionParams,
+} from "./core.ts";
 import type { ReadyCheck } from "../src/job.ts";
 import { type AnyBody, includeEntry, plainEntry, readinessOf } from "./entries.ts";
 import type { BodyContext, NestedOptions, ParamSpec, ParamsOf } from "./types.ts";
@@ -114,6 +121,15 @@ export class DynamicScenario<P = {}> implements ScenarioPart<Readonly<Record<str
   }
 
   /** A fresh Scheduler; throws `UNKNOWN_REQUIREMENT`, `CYCLE` or `USAGE` naming the culprit. */
+  /**
+   * The declared parameters (name, kind, default, description, choices) and the names
+   * included scenarios declare: what `aiorch run FILE --help` lists.
+   * @example scenario("s", { params: { n: 3 } }).describeParams().params[0]?.kind // "number"
+   */
+  describeParams(): { params: ParamInfo[]; others: string[] } {
+    return describeDefinitionParams({ def: this.#def });
+  }
+
   build(opts: BuildCallOptions<P> = {}): Scheduler {
     return buildScheduler({
       def: this.#def,

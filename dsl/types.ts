@@ -49,22 +49,42 @@ export type ForeverOutcome<T> =
   | { readonly ok: false; readonly running: true }
   | (Outcome<T> & { readonly running: false });
 
-/** Values a scenario parameter may default to; the CLI's `--param k=v` is coerced to the same type. */
-export type ParamValue = string | number | boolean;
+export type { ParamDescriptor, ParamSpec, ParamValue } from "../src/params.ts";
 
-/** Declared parameters and their defaults: `{ hosts: "127.0.0.1", n: 3 }`. */
-export type ParamSpec = Readonly<Record<string, ParamValue>>;
+/** A default's type, widened (`"x"` → `string`, `[1, 2]` → `readonly number[]`). */
+type Widen<V> = V extends string
+  ? string
+  : V extends number
+    ? number
+    : V extends boolean
+      ? boolean
+      : V extends readonly string[]
+        ? readonly string[]
+        : V extends readonly number[]
+          ? readonly number[]
+          : never;
 
-/** Parameter values as job bodies see them: the default's type, widened (`"x"` → `string`). */
-export type ParamsOf<S> = {
-  readonly [K in keyof S]: S[K] extends string
-    ? string
-    : S[K] extends number
-      ? number
-      : S[K] extends boolean
-        ? boolean
-        : never;
-};
+/**
+ * One parameter's type as bodies see it: its choices as a literal union (a list of them
+ * for a list default), else its default's type widened.
+ */
+export type ParamType<D> = D extends {
+  readonly default: infer V;
+  readonly choices: readonly (infer C)[];
+}
+  ? V extends readonly unknown[]
+    ? readonly C[]
+    : C
+  : D extends { readonly default: infer V }
+    ? Widen<V>
+    : Widen<D>;
+
+/**
+ * Parameter values as job bodies see them, from the declaration: `{ n: 3 }` gives
+ * `{ n: number }`, `{ nodes: [1, 2] }` `{ nodes: readonly number[] }`,
+ * `{ mode: { default: "safe", choices: ["fast", "safe"] } }` `{ mode: "fast" | "safe" }`.
+ */
+export type ParamsOf<S> = { readonly [K in keyof S]: ParamType<S[K]> };
 
 /** The labels declared in an entries union `U`. */
 export type LabelsOf<U> = U extends unknown ? keyof U & string : never;

@@ -5,13 +5,14 @@
  * - a part is a scenario of its own, `.include`d as a nested scheduler (own window and
  *   timeout); one part included twice gets `prefix: true` so its labels stay unique;
  * - a graph known only at run time (here a table) goes through `dynamicScenario`;
- * - the default export is a function of the `--param` values, so one file serves many runs.
+ * - the default export is a function of the parameters (declared by `export const params`,
+ *   typed with `ParamsOf`), so one file serves many runs.
  *
  *   npx aiorch run scenarios/composed.scenario.ts --param canary=true
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JobContext } from "aiorch";
-import { dynamicScenario, scenario } from "aiorch/dsl";
+import { dynamicScenario, type ParamsOf, scenario } from "aiorch/dsl";
 
 /** A body that takes `ms` and returns `value`. */
 const work =
@@ -52,15 +53,18 @@ const migrate = dynamicScenario("migrate", { window: 2 });
 for (const m of migrations)
   migrate.addJob(m.name, async ({ log }) => log(`migrated ${m.name}`), { after: m.after });
 
-export default (params: Record<string, string>) => {
+export const params = {
+  canary: { default: false, description: "add a canary stage after the blue rollout" },
+} as const;
+
+export default (p: ParamsOf<typeof params>) => {
   const base = scenario("composed")
     .include("checks", checks)
     .include("migrate", migrate, { after: ["checks"] })
     .include("blue", rollout("blue"), { after: ["migrate"], prefix: true });
-  const withCanary =
-    params.canary === "true"
-      ? base.job("canary", async ({ log }) => log("canary traffic ok"), { after: ["blue"] })
-      : base;
+  const withCanary = p.canary
+    ? base.job("canary", async ({ log }) => log("canary traffic ok"), { after: ["blue"] })
+    : base;
   return withCanary.include("green", rollout("green"), { after: ["blue"], prefix: true }).job(
     "done",
     async ({ results, log }) => {

@@ -5,16 +5,23 @@
  * whose install failed. The hosts are simulated (sleeps), so it runs anywhere.
  *
  *   npx aiorch run scenarios/fanout-join.scenario.ts --param hosts=a,b,c --param flaky=b
+ *   npx aiorch run scenarios/fanout-join.scenario.ts --help     # lists the parameters
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { scenario } from "aiorch/dsl";
 
-const hostsOf = ({ hosts }: { hosts: string }): string[] =>
-  hosts.split(",").filter((h) => h !== "");
+const hostsOf = ({ hosts }: { hosts: readonly string[] }): string[] =>
+  hosts.filter((h) => h !== "");
 
 export default scenario("fanout-join", {
   timeout: 30_000,
-  params: { hosts: "alpha,beta,gamma,delta,epsilon", flaky: "gamma" },
+  params: {
+    hosts: {
+      default: ["alpha", "beta", "gamma", "delta", "epsilon"],
+      description: "the (simulated) hosts to install on",
+    },
+    flaky: { default: "gamma", description: "the host whose install fails (empty: none)" },
+  },
 })
   .job("inventory", async ({ params, log }) => {
     const hosts = hostsOf(params);

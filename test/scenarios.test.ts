@@ -144,6 +144,35 @@ describe("aiorch run: flags and exit codes", () => {
     );
     expect(badType.code).toBe(2);
     expect(badType.stderr).toMatch(/parameter "nodes" expects a number, got "many"/);
+    // a function default export checks the names too (its module declares them)
+    const fn = await aiorch("run", "scenarios/composed.scenario.ts", "--plan", "--param", "nope=1");
+    expect(fn.code).toBe(2);
+    expect(fn.stderr).toContain(
+      'unknown parameter "nope" for scenarios/composed.scenario.ts (it takes: canary)',
+    );
+    const flag = await aiorch(
+      "run",
+      "scenarios/composed.scenario.ts",
+      "--plan",
+      "--param",
+      "canary",
+    );
+    expect(flag.code).toBe(0);
+    expect(flag.stdout).toMatch(/Job canary/);
+  });
+
+  test("FILE --help lists the scenario's parameters with types, defaults, descriptions", async () => {
+    const r = await aiorch("run", "scenarios/fanout-join.scenario.ts", "--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: aiorch run \[options\] \[file\]/);
+    expect(r.stdout).toMatch(
+      /--param hosts=A,B +string list +default alpha,beta,gamma,delta,epsilon +the \(simulated\) hosts to install on/,
+    );
+    expect(r.stdout).toMatch(
+      /--param flaky=VALUE +string +default "gamma" +the host whose install fails/,
+    );
+    const fn = await aiorch("run", "scenarios/composed.scenario.ts", "-h");
+    expect(fn.stdout).toMatch(/--param canary +flag +default false +add a canary stage/);
   });
 
   test("a false run exits 1 and prints the debrief; --quiet prints only that", async () => {

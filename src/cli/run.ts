@@ -4,6 +4,7 @@ import type { Scheduler } from "../scheduler.ts";
 import { killAllNow } from "../ssh/groups.ts";
 import { checkScenarioTypes, isTypeScriptFile, reportCheck } from "./check.ts";
 import { EXIT, exitSoon, signalExit } from "./exit.ts";
+import { PARAM_FLAG } from "../params.ts";
 import type { LineFormat, ViewMode } from "./view.ts";
 import { basename, resolve } from "node:path";
 
@@ -19,14 +20,17 @@ export function parseCount(option: string): (value: string) => number {
   };
 }
 
-/** Collect repeated `--param key=value` options. */
+/** Collect repeated `--param key=value` options; a bare `--param name` is a boolean flag. */
 function collectParam(value: string, prev: Record<string, string>): Record<string, string> {
   const eq = value.indexOf("=");
-  if (eq <= 0)
-    throw new AiorchError("USAGE", `--param expects key=value, got ${JSON.stringify(value)}`, {
-      option: "--param",
-    });
-  return { ...prev, [value.slice(0, eq)]: value.slice(eq + 1) };
+  const name = eq < 0 ? value : value.slice(0, eq);
+  if (!/^[A-Za-z_][\w-]*$/.test(name))
+    throw new AiorchError(
+      "USAGE",
+      `--param expects name=value (or a flag name), got ${JSON.stringify(value)}`,
+      { option: "--param" },
+    );
+  return { ...prev, [name]: eq < 0 ? PARAM_FLAG : value.slice(eq + 1) };
 }
 
 /** `aiorch run FILE`: load a scenario, show it run, print the debrief when it fails. */
@@ -34,7 +38,9 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
   program
     .command("run")
     .description("run a scenario file (.scenario.ts, .yaml, .json)")
-    .argument("<file>", "scenario file")
+    .argument("[file]", "scenario file")
+    .helpOption(false)
+    .option("-h, --help", "show this help; with FILE, also the scenario's parameters")
     .option("--timeout <ms>", "global timeout in ms", parseCount("--timeout"))
     .option("--window <n>", "most jobs running at once", parseCount("--window"))
     .option("--plan", "print the job list and exit without running")
@@ -42,7 +48,12 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
     .option("--plain", "one line per event, even on a terminal")
     .option("--record <trace>", "write a trace of the run (JSON) to this file")
     .option("--report <html>", "write an HTML report of the run (timeline, graph, debrief)")
-    .option("--param <key=value>", "scenario parameter (repeatable)", collectParam, {})
+    .option(
+      "--param <name=value>",
+      "scenario parameter (repeatable; lists as a,b,c; a bare name sets a boolean; see FILE --help)",
+      collectParam,
+      {},
+    )
     .option("--lines", "on a terminal, also print node output lines above the live view")
     .option(
       "--format <format>",
@@ -51,7 +62,18 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
     )
     .option("--strict", "exit 1 when any job failed, critical or not")
     .option("--no-check", "run without type-checking the scenario first (also AIORCH_CHECK=0)")
-    .action(async (file: string, opts: RunCliOptions) => {
+    .action(async (file: string | undefined, opts: RunCliOptions, cmd: Command) => {
+      if (opts.help) {
+        process.stdout.write(cmd.helpInformation());
+        if (file !== undefined) {
+          const { scenarioParamHelp } = await import("./load.ts");
+          process.stdout.write(`\n${await scenarioParamHelp({ file })}`);
+        }
+        setCode(EXIT.ok);
+        return;
+      }
+      if (file === undefined)
+        throw new AiorchError("USAGE", "run: give a scenario file (aiorch run FILE)");
       setCode(await runCommand(file, opts));
     });
 }
@@ -71,6 +93,7 @@ export interface RunCliOptions {
   strict?: boolean;
   /** type-check a TypeScript scenario before loading it (`--no-check`: false) */
   check: boolean;
+  help?: boolean;
 }
 
 const LINE_FORMATS: readonly string[] = ["host", "time-host", "raw", "log"];
