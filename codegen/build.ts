@@ -140,6 +140,7 @@ function makeNode(n: NodeModel, nodes: ReadonlyMap<string, CommandNode>): Comman
   const passphrase = n.passphraseEnv ? process.env[n.passphraseEnv] : undefined;
   return new SshNode({
     host: n.host,
+    ...(n.name === undefined ? {} : { name: n.name }),
     ...(n.port === undefined ? {} : { port: n.port }),
     ...(n.user === undefined ? {} : { user: n.user }),
     ...(n.keys ? { keys: n.keys } : {}),

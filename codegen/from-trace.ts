@@ -226,6 +226,7 @@ function convertNode(d: Json, id: string, gateway: string | undefined): NodeMode
     id,
     type: "ssh",
     host: String(d.host),
+    ...(typeof d.name === "string" && d.name !== "" ? { name: d.name } : {}),
     ...(typeof d.port === "number" && d.port !== 22 ? { port: d.port } : {}),
     ...(typeof d.user === "string" ? { user: d.user } : {}),
     ...(Array.isArray(d.keys) ? { keys: d.keys.map(String) } : {}),

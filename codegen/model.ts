@@ -31,6 +31,8 @@ export interface SshNodeModel {
   id: string;
   type: "ssh";
   host: string;
+  /** display name, when it is not the host */
+  name?: string;
   port?: number;
   user?: string;
   keys?: string[];

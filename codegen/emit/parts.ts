@@ -23,6 +23,7 @@ export function nodeExpr(
     return `new ${imp.use("LocalNode")}(${n.shell ? `{ shell: ${lit(n.shell)} }` : ""})`;
   const obj = objLit({
     host: lit(n.host),
+    name: n.name === undefined ? undefined : lit(n.name),
     port: n.port === undefined ? undefined : numLit(n.port),
     user: n.user === undefined ? undefined : lit(n.user),
     keys: n.keys ? `[${n.keys.map(lit).join(", ")}]` : undefined,
