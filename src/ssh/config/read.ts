@@ -43,14 +43,10 @@ const cache = new Map<string, { stamp: string; lines: Line[] }>();
 
 /** The parsed lines of a file, or undefined when it does not exist. */
 function parseFile(file: string): Line[] | undefined {
-  let stamp: string;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) return undefined;
-    stamp = `${st.size}:${st.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
+  // no exception for the usual case of a missing ~/.ssh/config (node creation stays cheap)
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile()) return undefined;
+  const stamp = `${st.size}:${st.mtimeMs}`;
   const hit = cache.get(file);
   if (hit?.stamp === stamp) return hit.lines;
   const lines = [...SSHConfig.parse(readFileSync(file, "utf8"))];
