@@ -71,7 +71,13 @@ function cli(
       stderr += d.toString();
     });
     child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr, exitMs: Date.now() - t0 }));
+    // resolve on "close", not "exit": on a loaded machine the last stdout chunks may still
+    // be in the pipe when the process has exited (the debrief went missing that way)
+    let exitMs = 0;
+    child.on("exit", () => {
+      exitMs = Date.now() - t0;
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr, exitMs }));
   });
 }
 
