@@ -5,6 +5,7 @@
 import { benchCodegen } from "./codegen.ts";
 import { benchDslTypecheck } from "./dsl-typecheck.ts";
 import { benchEngine } from "./engine.ts";
+import { benchMemory } from "./memory.ts";
 import { benchSsh } from "./ssh.ts";
 import { benchStartup } from "./startup.ts";
 import { benchView } from "./view.ts";
@@ -16,6 +17,7 @@ const sections: Record<string, () => Promise<void>> = {
   view: () => benchView(),
   ssh: () => benchSsh(),
   startup: () => benchStartup(),
+  memory: () => benchMemory(),
 };
 
 const wanted = process.argv.slice(2);

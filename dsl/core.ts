@@ -22,6 +22,8 @@ export interface DefinitionOptions {
   shutdownTimeout?: number;
   /** declared parameters with their defaults @default {} */
   params?: ParamSpec;
+  /** secret values masked in every output @default [] */
+  secrets?: readonly (string | undefined)[];
 }
 
 /** What one entry made during a build. */
@@ -189,6 +191,7 @@ export function buildScheduler(opts: BuildOptions): Built {
     ...(def.options.shutdownTimeout === undefined
       ? {}
       : { shutdownTimeout: def.options.shutdownTimeout }),
+    ...(def.options.secrets === undefined ? {} : { secrets: def.options.secrets }),
   });
   const cycle = scheduler.findCycle();
   if (cycle) throw new CycleError(cycle, `scenario "${def.name}"`);

@@ -26,6 +26,13 @@ export interface ScenarioOptions<S extends ParamSpec, D extends boolean> {
    * @example { params: { hosts: "127.0.0.1", rounds: 3, dryRun: false } }
    */
   params?: S;
+  /**
+   * Secret values (like CI masks): replaced by `***` in captured output, output lines,
+   * messages, traces and reports. `undefined` entries are ignored.
+   * @default []
+   * @example { secrets: [process.env.API_TOKEN, process.env.DB_PASSWORD] }
+   */
+  secrets?: readonly (string | undefined)[];
 }
 
 /**

@@ -10,6 +10,8 @@
  * ```
  */
 
+import { maskSecrets } from "./redact.ts";
+
 /** Closed list of error codes. */
 export type AiorchErrorCode =
   /** a dependency cycle; `cycle` holds the path */
@@ -99,10 +101,12 @@ export class AiorchError extends Error implements AiorchErrorFacts {
   readonly line?: number;
 
   constructor(code: AiorchErrorCode, message: string, facts: AiorchErrorFacts = {}) {
-    super(message, facts.cause === undefined ? undefined : { cause: facts.cause });
+    // one redaction policy (src/redact.ts): a declared secret never reaches a message
+    const shown = maskSecrets(message);
+    super(shown, facts.cause === undefined ? undefined : { cause: facts.cause });
     this.name = new.target.name;
     this.code = code;
-    this.shortMessage = message;
+    this.shortMessage = shown;
     for (const [k, v] of Object.entries(facts)) {
       if (k !== "cause" && v !== undefined)
         Object.defineProperty(this, k, { value: v, enumerable: true });
@@ -131,7 +135,7 @@ export class CancelledError extends AiorchError {}
 
 /** Name of a thrown value, for listings: `TypeError`, `COMMAND_FAILED`… */
 export function describeError(err: unknown): string {
-  if (err instanceof AiorchError) return err.message;
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
+  if (err instanceof AiorchError) return maskSecrets(err.message);
+  if (err instanceof Error) return maskSecrets(`${err.name}: ${err.message}`);
+  return maskSecrets(String(err));
 }

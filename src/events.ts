@@ -66,6 +66,12 @@ export interface JobOutputEvent {
   line: string;
   /** the host for SSH jobs, `localhost` for local ones */
   host?: string;
+  /**
+   * the exact bytes of the line as the command wrote them, line end included (`\n`,
+   * `\r\n`, or none for a last partial line or a piece of a line longer than 1 MiB): what
+   * `-r` and `-o` write. Absent for `log` lines and while declared secrets are masked.
+   */
+  bytes?: Buffer;
 }
 
 /** A scheduler's run ended. `reason` tells why it is false. */

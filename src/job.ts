@@ -507,7 +507,7 @@ export class JobCtx implements JobContext {
   /** @internal a readiness pattern watches the job's lines (see ready.ts) */
   watchLine(_line: string): void {}
   /** @internal emit an output line (used by SSH/local command jobs) */
-  output(stream: "stdout" | "stderr" | "log", line: string, host?: string): void {
+  output(stream: "stdout" | "stderr" | "log", line: string, host?: string, bytes?: Buffer): void {
     this.watchLine(line);
     const hub = this.frame.hub;
     if (!hub.active) return;
@@ -518,8 +518,10 @@ export class JobCtx implements JobContext {
       label: this.job.label,
       path: this.frame.path,
       stream,
-      line,
+      // masked at the source: every view, file and trace gets the masked line
+      line: hasSecrets() ? maskSecrets(line) : line,
       ...(host === undefined ? {} : { host }),
+      ...(bytes === undefined || hasSecrets() ? {} : { bytes }),
     });
   }
 }
@@ -530,10 +532,12 @@ export function emitOutput(
   stream: "stdout" | "stderr" | "log",
   line: string,
   host?: string,
+  bytes?: Buffer,
 ): void {
-  if (ctx instanceof JobCtx) ctx.output(stream, line, host);
+  if (ctx instanceof JobCtx) ctx.output(stream, line, host, bytes);
   else if (stream === "log") ctx.log(line);
 }
 
+import { hasSecrets, maskSecrets } from "./redact.ts";
 // late import to avoid a cycle at module evaluation
 import { formatJobLine } from "./render/line.ts";

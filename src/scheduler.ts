@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { addSecrets } from "./redact.ts";
 import {
   AiorchError,
   CancelledError,
@@ -58,6 +59,14 @@ export interface SchedulerOptions extends JobOptions {
    * @default 500
    */
   cancelGrace?: number;
+  /**
+   * Secret values masked (`***`) in every output line, message, trace and report of the
+   * process from now on (src/redact.ts); `undefined` entries are ignored, so
+   * `process.env.X` can be listed as is.
+   * @default []
+   * @example { secrets: [process.env.API_TOKEN] }
+   */
+  secrets?: readonly (string | undefined)[];
 }
 
 /** Options of one {@link Scheduler.run} call; they override the scheduler's. */
@@ -133,6 +142,7 @@ export class Scheduler extends AbstractJob<boolean> {
     checkDuration("shutdownTimeout", opts.shutdownTimeout, true);
     checkDuration("cancelGrace", opts.cancelGrace, true);
     checkWindow(opts.window);
+    if (opts.secrets) addSecrets(opts.secrets);
     this.timeout = opts.timeout;
     this.window = opts.window;
     this.shutdownTimeout = opts.shutdownTimeout ?? 1000;

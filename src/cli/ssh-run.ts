@@ -271,7 +271,10 @@ async function runOnTargets(
     ? fileFormatter({ dir: opts.outDir })
     : live
       ? undefined
-      : lineFormatter({ format: opts.raw ? "raw" : opts.time ? "time-host" : "host" });
+      : lineFormatter({
+          format: opts.raw ? "raw" : opts.time ? "time-host" : "host",
+          bytes: opts.raw === true,
+        });
   if (formatter) scheduler.on(formatter.listener);
   const view = live
     ? (await import("./view.ts")).attachView({

@@ -1,4 +1,5 @@
 import { inspect } from "node:util";
+import { maskSecrets } from "../redact.ts";
 import { describeError } from "../errors.ts";
 import type { AbstractJob, JobState } from "../job.ts";
 
@@ -71,12 +72,13 @@ export function stateBadge(state: JobState, ascii = useAscii()): string {
 
 /** Short rendering of a value: `200`, `'A'`, `{ a: 1 }`. */
 export function formatValue(value: unknown): string {
-  return inspect(value, {
+  const text = inspect(value, {
     depth: 1,
     breakLength: Number.POSITIVE_INFINITY,
     maxStringLength: 80,
     maxArrayLength: 5,
   });
+  return maskSecrets(text);
 }
 
 /** `-> value`, `!! Error: msg`, `[cancelled]` or `[not done]`. */

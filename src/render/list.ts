@@ -1,4 +1,5 @@
 import { describeError } from "../errors.ts";
+import { maskSecrets } from "../redact.ts";
 import type { AbstractJob } from "../job.ts";
 import type { Scheduler } from "../scheduler.ts";
 import { badgeColumns, formatOutcome, useAscii } from "./line.ts";
@@ -93,7 +94,7 @@ export function formatDebrief(
     const e = j.raisedException();
     out.push(`critical: ${j.label}: ${describeError(e)}`);
     const stack = e instanceof Error ? e.stack?.split("\n").slice(1) : undefined;
-    if (stack?.length) out.push(...stack.map((l) => `    ${l.trim()}`));
+    if (stack?.length) out.push(...stack.map((l) => `    ${maskSecrets(l.trim())}`));
     for (
       let c = e instanceof Error ? e.cause : undefined;
       c !== undefined;

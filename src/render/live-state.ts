@@ -1,4 +1,5 @@
 import { describeError } from "../errors.ts";
+import { maskSecrets } from "../redact.ts";
 import type { RunEvent } from "../events.ts";
 import type { AbstractJob, JobState } from "../job.ts";
 import { cleanLine } from "./cells.ts";
@@ -278,7 +279,7 @@ function describeJob(lj: LiveJob): void {
     } else if (d.kind === "function" && typeof d.module === "string")
       lj.command = `${String(d.name)}() from ${d.module}`;
     const details = lj.job.details();
-    if (details) lj.command = details;
+    if (details) lj.command = maskSecrets(details);
   } catch {
     // a job whose description throws is shown without one
   }

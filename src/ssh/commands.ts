@@ -322,6 +322,8 @@ export function commandLabel(c: Command, vars?: Vars): string {
   }
 }
 
+const REDACTED = Object.freeze({ $redacted: true });
+
 function describeArg(a: Arg): unknown {
   if (isRawWord(a)) return { raw: a.text };
   return typeof a === "function" ? { deferred: a.toString() } : a;
@@ -333,11 +335,10 @@ function describeOptions(
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined) continue;
+    // env values are never recorded (src/redact.ts): names only
     out[k] =
       k === "env"
-        ? Object.fromEntries(
-            Object.entries(v as Record<string, Arg>).map(([n, x]) => [n, describeArg(x)]),
-          )
+        ? Object.fromEntries(Object.keys(v as Record<string, Arg>).map((n) => [n, REDACTED]))
         : v;
   }
   return out;

@@ -33,6 +33,8 @@ export interface ExecStatus {
 /** Options of {@link SshConnection.exec}. */
 export interface ExecOptions {
   command: string;
+  /** the command line as messages show it (env values masked) @default command */
+  display?: string | undefined;
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
   /** aborts waiting for a session slot or the channel opening */
@@ -111,7 +113,8 @@ export class SshConnection {
 
   /** Run a command on a new session channel (queued under the session limit). */
   async exec(opts: ExecOptions): Promise<ExecStatus> {
-    const { command, signal } = opts;
+    const { signal } = opts;
+    const command = opts.display ?? opts.command;
     for (;;) {
       const release =
         (signal?.aborted ? undefined : this.sessions.tryAcquire()) ??
@@ -200,14 +203,15 @@ export class SshConnection {
             signal: sig ? sig.replace(/^SIG/, "") : null,
           };
         if (status) resolve(status);
-        else if (this.closedFlag || this.lastError) reject(this.lost(`"${opts.command}"`));
+        else if (this.closedFlag || this.lastError)
+          reject(this.lost(`"${opts.display ?? opts.command}"`));
         else
           reject(
             new SshChannelError(
-              `channel for "${opts.command}" on ${this.name} closed without an exit status`,
+              `channel for "${opts.display ?? opts.command}" on ${this.name} closed without an exit status`,
               {
                 ...facts(this.endpoint),
-                command: opts.command,
+                command: opts.display ?? opts.command,
               },
             ),
           );

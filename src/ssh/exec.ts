@@ -14,12 +14,14 @@ import {
   commandLine,
   commandLabel,
   type ExitSpec,
+  renderArg,
   shellWord,
   type Vars,
 } from "./commands.ts";
 import type { ExecStatus } from "./connection.ts";
 import { CommandFailedError, CommandTimeoutError, SshFileError } from "./errors.ts";
 import { ByteCollector, LineSplitter, TailBuffer } from "./lines.ts";
+import { addSecrets, isSecretName, shownEnv } from "../redact.ts";
 import { quoteArg } from "./quote.ts";
 import { CommandStopper, type StopHolder } from "./stop.ts";
 import type { CommandNode, StagedFile } from "./types.ts";
@@ -76,14 +78,24 @@ export function describeExit(status: ExecStatus): string {
     : `exited ${status.exitCode ?? "?"}`;
 }
 
-function prefix(opts: CommandOptions, vars: Vars): string {
-  if (opts.cwd === undefined && opts.env === undefined) return "";
-  let p = "";
-  if (opts.cwd !== undefined) p += `cd ${quoteArg(opts.cwd)} || exit 1; `;
+/**
+ * The `cd …; export …; ` prefix, and the same as shown in messages: env values never
+ * shown (`API_TOKEN=***`); values under secret-looking names become declared secrets, so
+ * the command's own output echoing them is masked too.
+ */
+function prefix(opts: CommandOptions, vars: Vars): { run: string; shown: string } {
+  if (opts.cwd === undefined && opts.env === undefined) return NO_PREFIX;
+  const cd = opts.cwd !== undefined ? `cd ${quoteArg(opts.cwd)} || exit 1; ` : "";
   const env = Object.entries(opts.env ?? {});
-  if (env.length) p += `export ${env.map(([k, v]) => `${k}=${shellWord(v, vars)}`).join(" ")}; `;
-  return p;
+  addSecrets(env.filter(([k]) => isSecretName(k)).map(([, v]) => renderArg(v, vars)));
+  const words = env.map(([k, v]) => `${k}=${shellWord(v, vars)}`);
+  return {
+    run: cd + (words.length ? `export ${words.join(" ")}; ` : ""),
+    shown: cd + shownEnv(env.map(([k]) => k)),
+  };
 }
+
+const NO_PREFIX = { run: "", shown: "" };
 
 /** The line with stdin/stdout/stderr on /dev/null (a newline ends a trailing comment or `&`). */
 function detached(line: string): string {
@@ -109,8 +121,11 @@ async function runLine(
   const stopper = new CommandStopper(x, opts.timeout);
   try {
     // methods, not named arrows: no per-command `__name` under tsx
+    const pre = prefix(opts, ctx.vars);
+    const body = opts.ignoreOutputs ? detached(line) : line;
     const status = await node.exec({
-      command: prefix(opts, ctx.vars) + (opts.ignoreOutputs ? detached(line) : line),
+      command: pre.run + body,
+      display: pre.shown + body,
       ctx,
       signal: stopper.stop.signal,
       closeSignal: stopper.stop.signal,
@@ -118,12 +133,12 @@ async function runLine(
         stopper.kill = k;
       },
       onStdout(c) {
-        out ??= new LineSplitter((l) => emitOutput(ctx, "stdout", l, host));
+        out ??= new LineSplitter((l, b) => emitOutput(ctx, "stdout", l, host, b));
         out.push(c);
         captured?.push(c);
       },
       onStderr(c) {
-        err ??= new LineSplitter((l) => emitOutput(ctx, "stderr", l, host));
+        err ??= new LineSplitter((l, b) => emitOutput(ctx, "stderr", l, host, b));
         err.push(c);
         tail ??= new TailBuffer(2048);
         tail.push(c);

@@ -11,6 +11,13 @@ import type { JobOutputEvent, RunEvent } from "../events.ts";
 /** Where formatted lines go. */
 export interface LineSink {
   write(text: string): unknown;
+  /** exact bytes (with `bytes: true`); sinks without it get the decoded line */
+  writeBytes?(data: Uint8Array): unknown;
+}
+
+/** A process stream as a sink taking text and bytes. */
+function streamSink(s: NodeJS.WriteStream): LineSink {
+  return { write: (t) => s.write(t), writeBytes: (b) => s.write(b) };
 }
 
 /** A formatter: a run listener plus a `close()` flushing its files. */
@@ -76,6 +83,11 @@ export interface LineFormatterOptions {
   stderr?: LineSink;
   /** include `log` lines (ctx.log) on stderr @default false */
   logs?: boolean;
+  /**
+   * with the `raw` format, write the exact bytes the commands printed (no UTF-8 decoding,
+   * no line-end change; `aiorch ssh -r`) @default false
+   */
+  bytes?: boolean;
 }
 
 /**
@@ -84,13 +96,16 @@ export interface LineFormatterOptions {
  */
 export function lineFormatter(opts: LineFormatterOptions = {}): OutputFormatter {
   const template = FORMATS[opts.format as FormatName] ?? opts.format ?? FORMATS.host;
-  const out = opts.stdout ?? process.stdout;
-  const err = opts.stderr ?? process.stderr;
+  const out = opts.stdout ?? streamSink(process.stdout);
+  const err = opts.stderr ?? streamSink(process.stderr);
+  const exact = opts.bytes === true && template === FORMATS.raw;
   return {
     listener(event) {
       if (event.type !== "job-output") return;
       if (event.stream === "log" && !opts.logs) return;
-      (event.stream === "stdout" ? out : err).write(`${expandTemplate(template, event)}\n`);
+      const sink = event.stream === "stdout" ? out : err;
+      if (exact && event.bytes && sink.writeBytes) sink.writeBytes(event.bytes);
+      else sink.write(`${expandTemplate(template, event)}\n`);
     },
     close: () => Promise.resolve(),
   };
@@ -100,7 +115,7 @@ export function lineFormatter(opts: LineFormatterOptions = {}): OutputFormatter 
 export interface FileFormatterOptions {
   /** directory receiving `<host>.out` and `<host>.err` */
   dir: string;
-  /** template for each line @default "{line}" */
+  /** template for each line; with `"{line}"` the files get the exact bytes printed @default "{line}" */
   format?: FormatName | string;
 }
 
@@ -124,9 +139,9 @@ export function fileFormatter(opts: FileFormatterOptions): OutputFormatter {
   return {
     listener(event) {
       if (event.type !== "job-output" || event.stream === "log") return;
-      file(event.host ?? "local", event.stream === "stdout" ? "out" : "err").write(
-        `${expandTemplate(template, event)}\n`,
-      );
+      const f = file(event.host ?? "local", event.stream === "stdout" ? "out" : "err");
+      if (template === FORMATS.raw && event.bytes) f.write(event.bytes);
+      else f.write(`${expandTemplate(template, event)}\n`);
     },
     close: () =>
       Promise.all([...files.values()].map((f) => new Promise<void>((r) => f.end(() => r())))).then(

@@ -102,6 +102,8 @@ export interface KeySource {
   agent?: string | false | undefined;
   /** ssh_config `IdentityFile`s: tried after the agent, skipped when missing (as OpenSSH) */
   configKeys?: readonly string[] | undefined;
+  /** password authentication, tried last */
+  password?: string | undefined;
 }
 
 /** Default private key files, in the order OpenSSH tries them. */
@@ -170,6 +172,8 @@ export async function loadAuthMethods(
       const key = await loadKey(path, source.passphrase, true);
       if (key) methods.push({ type: "publickey", username, key });
     }
+    if (source.password !== undefined)
+      methods.push({ type: "password", username, password: source.password });
     return methods;
   }
   const agent = source.agent === undefined ? process.env.SSH_AUTH_SOCK : source.agent;
@@ -182,6 +186,8 @@ export async function loadAuthMethods(
       // a default key we cannot open is skipped, as OpenSSH does without a tty
     }
   }
+  if (source.password !== undefined)
+    methods.push({ type: "password", username, password: source.password });
   if (methods.length === 0)
     throw new SshAuthError("no SSH key: give keys, run an agent, or create ~/.ssh/id_ed25519", {});
   return methods;

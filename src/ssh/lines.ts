@@ -1,39 +1,72 @@
+/** Longest line kept whole: longer ones are emitted in pieces of this size (memory stays bounded). */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
 /**
  * Line buffering of command output. Works on bytes: a multi-byte character split across
  * chunks is decoded whole, and partial lines wait for their newline or the end of the stream.
+ * Each line also comes with its exact bytes, line end included, for byte-exact sinks; a
+ * line longer than {@link MAX_LINE_BYTES} comes in pieces, so a 600 MB line without a
+ * newline never becomes one string.
  */
 export class LineSplitter {
   private pending: Buffer[] = [];
-  private readonly onLine: (line: string) => void;
+  private size = 0;
+  private readonly onLine: (line: string, bytes: Buffer) => void;
+  private readonly max: number;
 
-  constructor(onLine: (line: string) => void) {
+  constructor(onLine: (line: string, bytes: Buffer) => void, max = MAX_LINE_BYTES) {
     this.onLine = onLine;
+    this.max = max;
   }
 
   /** Feed a chunk; complete lines are emitted without their `\n` (and a `\r` before it). */
   push(chunk: Buffer): void {
     let start = 0;
     for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
-      const piece = chunk.subarray(start, nl);
+      const piece = chunk.subarray(start, nl + 1);
+      start = nl + 1;
+      if (this.size + piece.length > this.max) {
+        this.pushPartial(piece);
+        this.flushPieces(true);
+        continue;
+      }
       const line = this.pending.length > 0 ? Buffer.concat([...this.pending, piece]) : piece;
       this.pending = [];
+      this.size = 0;
       this.emit(line);
-      start = nl + 1;
     }
-    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+    if (start < chunk.length) this.pushPartial(chunk.subarray(start));
   }
 
   /** Emit the last partial line, if any. */
   end(): void {
-    if (this.pending.length === 0) return;
-    const line = Buffer.concat(this.pending);
-    this.pending = [];
-    this.emit(line);
+    this.flushPieces(true);
   }
 
-  private emit(line: Buffer): void {
-    const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
-    this.onLine(line.toString("utf8", 0, end));
+  private pushPartial(bytes: Buffer): void {
+    this.pending.push(bytes);
+    this.size += bytes.length;
+    if (this.size >= this.max) this.flushPieces(false);
+  }
+
+  /** Emit pending bytes in pieces of at most `max`; all of them with `all`, else whole pieces only. */
+  private flushPieces(all: boolean): void {
+    if (this.size === 0) return;
+    let buf = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    while (buf.length >= this.max || (all && buf.length > 0)) {
+      const n = Math.min(this.max, buf.length);
+      this.emit(buf.subarray(0, n));
+      buf = buf.subarray(n);
+    }
+    this.pending = buf.length > 0 ? [buf] : [];
+    this.size = buf.length;
+  }
+
+  private emit(bytes: Buffer): void {
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === 10) end--;
+    if (end > 0 && bytes[end - 1] === 13 && end < bytes.length) end--;
+    this.onLine(bytes.toString("utf8", 0, end), bytes);
   }
 }
 

@@ -82,12 +82,15 @@ export class LocalNode implements CommandNode {
       child.once("error", (err) => {
         closer?.removeEventListener("abort", onClose);
         reject(
-          new SshChannelError(`cannot run "${opts.command}" locally: ${err.message}`, {
-            host: this.host,
-            user: this.user,
-            command: opts.command,
-            cause: err,
-          }),
+          new SshChannelError(
+            `cannot run "${opts.display ?? opts.command}" locally: ${err.message}`,
+            {
+              host: this.host,
+              user: this.user,
+              command: opts.display ?? opts.command,
+              cause: err,
+            },
+          ),
         );
       });
       child.once("close", (code, sig) => {

@@ -3,6 +3,7 @@
  * use under a lock, shared by every job using the node, registered with the run so it is
  * closed at the end (remotest hop first), and closable with `await node.close()`.
  */
+import { addSecrets } from "../redact.ts";
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import type { SFTPWrapper } from "ssh2";
@@ -41,6 +42,12 @@ export interface SshNodeOptions {
   keys?: readonly string[];
   /** passphrase of encrypted keys, or a function asked per key file (never a prompt by default) */
   passphrase?: Passphrase;
+  /**
+   * password for password authentication, tried after the keys and the agent; never logged,
+   * recorded or shown (it is a declared secret, masked in every output) @default none
+   * @example new SshNode({ host: "10.0.0.7", user: "lab", password: process.env.LAB_PASSWORD })
+   */
+  password?: string | undefined;
   /** agent socket, or `false` for none @default $SSH_AUTH_SOCK (none with `IdentitiesOnly yes`) */
   agent?: string | false;
   /** reach this node through another one (any depth); `null`: directly, whatever ssh_config says @default ssh_config `ProxyJump` */
@@ -102,6 +109,7 @@ export class SshNode implements CommandNode {
   readonly #identitiesOnly: boolean;
   readonly #passphrase: Passphrase | undefined;
   readonly #agent: string | false | undefined;
+  readonly #password: string | undefined;
   #connection: SshConnection | undefined;
   #connecting: Promise<SshConnection> | undefined;
   /** registered with each run using this node; closes the connection */
@@ -157,6 +165,12 @@ export class SshNode implements CommandNode {
     this.#identitiesOnly = s.identitiesOnly;
     this.#passphrase = opts.passphrase;
     this.#agent = opts.agent;
+    if (opts.password !== undefined && (typeof opts.password !== "string" || opts.password === ""))
+      throw new AiorchError("INVALID_ARGUMENT", "SshNode: password must be a non-empty string", {
+        option: "password",
+      });
+    this.#password = opts.password;
+    if (opts.password !== undefined) addSecrets([opts.password]);
     this.gateway =
       opts.gateway === null
         ? undefined
@@ -277,6 +291,7 @@ export class SshNode implements CommandNode {
             ...(this.#keysFrom === "config" ? { configKeys: this.keys } : { keys: this.keys }),
             passphrase: this.#passphrase,
             agent: this.#agent ?? (this.#identitiesOnly ? false : undefined),
+            password: this.#password,
           },
           this.user,
         ),

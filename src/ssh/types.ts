@@ -12,6 +12,8 @@ export interface StagedFile {
 export interface NodeExecOptions {
   /** full shell command line */
   command: string;
+  /** the command line as messages show it (env values masked) @default command */
+  display?: string | undefined;
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
   /** aborts waiting for a connection or a session slot */

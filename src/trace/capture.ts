@@ -1,33 +1,31 @@
 import { AiorchError } from "../errors.ts";
+import { addSecrets, hasSecrets, isSecretName, maskSecrets } from "../redact.ts";
 import type { JsonValue, TraceError } from "./types.ts";
 
-/** Keys whose values are secrets: removed from descriptions, their values masked everywhere. */
-const SECRET_KEY = /pass(word|phrase)?|secret|token|private|credential|^key(Data|Content)s?$/i;
-
-/** Masks known secret values in recorded text. */
+/**
+ * The recorder's view of the one redaction policy (src/redact.ts): values found under
+ * secret names are declared secrets of the process, masked in every sink.
+ */
 export class Redactor {
-  private readonly secrets = new Set<string>();
-
-  /** Remember a secret value (short values are ignored: masking "a" everywhere helps no one). */
+  /** Declare a secret value (short values and `<placeholders>` are ignored). */
   add(value: string): void {
-    if (value.length >= 4 && !/^<[a-z ]+>$/.test(value)) this.secrets.add(value);
+    if (!/^<[a-z ]+>$/.test(value)) addSecrets([value]);
   }
 
-  /** `text` with every known secret replaced by `***`. */
+  /** `text` with every declared secret replaced by `***`. */
   mask(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join("***");
-    return out;
+    return maskSecrets(text);
   }
 
+  /** 1 when any secret is declared (callers skip masking otherwise) */
   get size(): number {
-    return this.secrets.size;
+    return hasSecrets() ? 1 : 0;
   }
 }
 
-/** True for keys holding secrets (`password`, `passphrase`, `privateKey`, `token`…). */
+/** True for keys holding secrets (`password`, `passphrase`, `apiKey`, `GITHUB_PAT`…). */
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  return isSecretName(key);
 }
 
 /**
@@ -38,9 +36,10 @@ export function isSecretKey(key: string): boolean {
 export function sanitizeDescription(value: unknown, redactor: Redactor): JsonValue {
   const seen = new Set<object>();
   const walk = (x: unknown, depth: number): JsonValue => {
-    if (x === null || typeof x === "boolean" || typeof x === "string") return x;
+    if (x === null || typeof x === "boolean") return x;
+    if (typeof x === "string") return redactor.mask(x);
     if (typeof x === "number") return Number.isFinite(x) ? x : String(x);
-    if (typeof x === "function") return { $function: String(x) };
+    if (typeof x === "function") return { $function: redactor.mask(String(x)) };
     if (typeof x !== "object" || depth > 20 || seen.has(x)) return { $value: String(x) };
     seen.add(x);
     try {
@@ -91,6 +90,8 @@ export function toJsonValue(
 ):
   | { value: JsonValue; note?: "projected" }
   | { value?: undefined; note: "not-json" | "too-large" } {
+  // a 47 MB capture must not become a 47 MB JSON text (or a Buffer's array of numbers)
+  if (jsonBytesOver(value, maxBytes)) return { note: "too-large" };
   const plain = isPlainData(value, 0);
   let text: string | undefined;
   try {
@@ -103,6 +104,30 @@ export function toJsonValue(
   const json =
     plain && !redactor.size ? (value as JsonValue) : (JSON.parse(redactor.mask(text)) as JsonValue);
   return plain ? { value: json } : { value: json, note: "projected" };
+}
+
+/**
+ * True when the JSON text of `value` surely exceeds `max` bytes, found without building it:
+ * strings count their length, buffers and typed arrays two bytes per byte (their JSON is an
+ * array of numbers), and the walk stops as soon as the bound is passed.
+ */
+function jsonBytesOver(value: unknown, max: number): boolean {
+  let total = 0;
+  const seen = new Set<object>();
+  const walk = (x: unknown, depth: number): boolean => {
+    if (typeof x === "string") total += x.length + 2;
+    else if (typeof x === "number" || typeof x === "boolean" || x === null) total += 4;
+    else if (ArrayBuffer.isView(x)) total += x.byteLength * 2;
+    else if (typeof x === "object" && depth < 100 && !seen.has(x)) {
+      seen.add(x);
+      for (const [k, v] of Object.entries(x)) {
+        total += k.length + 4;
+        if (total > max || walk(v, depth + 1)) return true;
+      }
+    }
+    return total > max;
+  };
+  return walk(value, 0);
 }
 
 /** JSON.stringify replacer: errors as name/message/code, bigints as strings. */

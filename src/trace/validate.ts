@@ -299,7 +299,9 @@ function scheduler(o: Obj, path: string, labels: Set<string>, depth: number): Tr
  *
  * @example
  * ```ts
- * const trace = validateTrace({ data: JSON.parse(text), file: "run.trace.json" });
+ * import { readFileSync } from "node:fs";
+ * const file = "run.trace.json";
+ * const trace = validateTrace({ data: JSON.parse(readFileSync(file, "utf8")), file });
  * ```
  */
 export function validateTrace({ data, file }: { data: unknown; file: string }): Trace {

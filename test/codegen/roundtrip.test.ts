@@ -138,5 +138,6 @@ describe("record → codegen → run → record", () => {
       .jobs[1];
     expect(inner).toMatchObject({ error: { name: "TypeError", message: "expected failure" } });
     rmSync(dir, { recursive: true, force: true });
-  });
+    // a full type-check of generated files: ~27 s alone on a loaded 2-core machine
+  }, 120_000);
 });

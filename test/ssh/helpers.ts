@@ -44,6 +44,44 @@ export function stdoutOf(output: JobOutputEvent[], label: string): string[] {
   return output.filter((e) => e.label === label && e.stream === "stdout").map((e) => e.line);
 }
 
+/** How the CLI logs in to a test server: `-l user -k key --known-hosts FILE`. */
+export interface CliLogin {
+  user: string;
+  key: string;
+  knownHosts: string;
+}
+
+/** Run `aiorch SUB <login> ARGS…`; resolves with the exit code, stdout as bytes (never rejects). */
+export function aiorchBytes(
+  login: CliLogin,
+  args: string[],
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const common = ["-l", login.user, "-k", login.key, "--known-hosts", login.knownHosts];
+  const [sub, ...rest] = args;
+  return new Promise((resolve) => {
+    execFile(
+      "node",
+      ["bin/aiorch.mjs", sub as string, ...common, ...rest],
+      { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? Number((err as { code?: number }).code ?? 1) : 0,
+          stdout,
+          stderr: stderr.toString("utf8"),
+        }),
+    );
+  });
+}
+
+/** {@link aiorchBytes} with stdout as text. */
+export async function aiorchAs(
+  login: CliLogin,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await aiorchBytes(login, args);
+  return { ...r, stdout: r.stdout.toString("utf8") };
+}
+
 /**
  * Run `aiorch SUB -l user -k key --known-hosts FILE ARGS…` against the test sshd;
  * resolves with the exit code and outputs (never rejects).
@@ -52,22 +90,8 @@ export function aiorchCli(
   sshd: Sshd,
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const common = [
-    "-l",
-    sshd.user,
-    "-k",
-    sshd.keys.clientKey.path,
-    "--known-hosts",
-    sshd.knownHosts,
-  ];
-  const [sub, ...rest] = args;
-  return new Promise((resolve) => {
-    execFile(
-      "node",
-      ["bin/aiorch.mjs", sub as string, ...common, ...rest],
-      { encoding: "utf8" },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return aiorchAs(
+    { user: sshd.user, key: sshd.keys.clientKey.path, knownHosts: sshd.knownHosts },
+    args,
+  );
 }

@@ -4,9 +4,10 @@
  * test says (`../../x`, names with NUL, symlinks out of the tree…). Reads of files return
  * their given bytes; every write request is refused.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { type Attributes, type Connection, Server, utils } from "ssh2";
-import { freePort, type SshKeys } from "./sshd.ts";
+import { freePort, knownHostsLine, type SshKeys } from "./sshd.ts";
 
 const { STATUS_CODE } = utils.sftp;
 
@@ -37,6 +38,8 @@ export async function startHostileSftp(opts: {
   address: string;
   keys: SshKeys;
   tree: Record<string, HostileEntry>;
+  /** the only login accepted: password authentication with this password @default any login */
+  password?: string;
   /** bytes served for any other path opened for reading (`../` names resolve elsewhere) */
   fallback?: Buffer;
 }): Promise<HostileServer> {
@@ -47,7 +50,11 @@ export async function startHostileSftp(opts: {
     clients.add(client);
     client.on("close", () => clients.delete(client));
     client.on("error", () => {});
-    client.on("authentication", (ctx) => ctx.accept());
+    client.on("authentication", (ctx) => {
+      if (opts.password === undefined) return ctx.accept();
+      if (ctx.method === "password" && ctx.password === opts.password) return ctx.accept();
+      ctx.reject(["password"]);
+    });
     client.on("ready", () => {
       client.on("session", (acceptSession) => {
         const session = acceptSession();
@@ -135,4 +142,11 @@ export async function startHostileSftp(opts: {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A known_hosts file in `dir` naming the server with the test host key; its path. */
+export function writeKnownHosts(p: { server: HostileServer; keys: SshKeys; dir: string }): string {
+  const file = join(p.dir, `known_hosts.${p.server.port}`);
+  writeFileSync(file, knownHostsLine([p.server.address], p.server.port, p.keys));
+  return file;
 }

@@ -4,7 +4,6 @@
  * names and symlinks out of the tree; pulls fail that host with a FILE error naming the
  * host and the name, and nothing is written outside the destination.
  */
-import { execFile } from "node:child_process";
 import {
   existsSync,
   lstatSync,
@@ -13,15 +12,15 @@ import {
   readFileSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AiorchError } from "../../src/errors.ts";
 import { SshNode } from "../../src/ssh/index.ts";
-import { type HostileServer, startHostileSftp } from "./hostile-sftp.ts";
-import { createKeys, knownHostsLine, removeKeys, type SshKeys } from "./sshd.ts";
+import { aiorchAs } from "./helpers.ts";
+import { type HostileServer, startHostileSftp, writeKnownHosts } from "./hostile-sftp.ts";
+import { createKeys, removeKeys, type SshKeys } from "./sshd.ts";
 
 let keys: SshKeys;
 let server: HostileServer;
@@ -53,8 +52,7 @@ beforeAll(async () => {
       "/e/sub/b.txt": file("b\n"),
     },
   });
-  knownHosts = join(work, "known_hosts");
-  writeFileSync(knownHosts, knownHostsLine([ADDRESS], server.port, keys));
+  knownHosts = writeKnownHosts({ server, keys, dir: work });
 });
 
 afterAll(async () => {
@@ -75,19 +73,8 @@ function node(): SshNode {
   });
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const common = ["-l", "anyone", "-k", keys.clientKey.path, "--known-hosts", knownHosts];
-  const [sub, ...rest] = args;
-  return new Promise((resolve) => {
-    execFile(
-      "node",
-      ["bin/aiorch.mjs", sub as string, ...common, ...rest],
-      { encoding: "utf8" },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[]) =>
+  aiorchAs({ user: "anyone", key: keys.clientKey.path, knownHosts }, args);
 
 /** Every file under `dir`, relative. */
 function filesUnder(dir: string): string[] {
