@@ -9,6 +9,13 @@ import { posix } from "node:path";
 import type { SFTPWrapper } from "ssh2";
 import { AiorchError } from "../errors.ts";
 import type { JobContext, Resource } from "../job.ts";
+import {
+  isUnreachableError,
+  SshAuthError,
+  SshConnectError,
+  SshDnsError,
+  SshHostKeyError,
+} from "./errors.ts";
 import { abortReason } from "./limits.ts";
 import {
   asAiorchError,
@@ -273,9 +280,30 @@ export class SshNode implements CommandNode {
     for (let n: SshNode | undefined = this; n; n = n.gateway) ctx.use(n.resource);
   }
 
+  /** The gateway's connection; its failure names the gateway and this node. */
+  private async viaGateway(gw: SshNode, ctx: JobContext | undefined): Promise<SshConnection> {
+    try {
+      return await gw.connect({ ctx });
+    } catch (err) {
+      if (!isUnreachableError(err)) throw err;
+      const message = `cannot reach ${this.name}: its gateway ${gw.name} failed: ${(err as Error).message}`;
+      const facts = { host: gw.host, user: gw.user, port: gw.port, cause: err };
+      if (err instanceof SshConnectError)
+        throw new SshConnectError(message, { ...facts, reason: err.reason });
+      if (err instanceof SshHostKeyError)
+        throw new SshHostKeyError(message, {
+          ...facts,
+          reason: err.reason,
+          fingerprint: err.fingerprint,
+        });
+      if (err instanceof SshDnsError) throw new SshDnsError(message, facts);
+      throw new SshAuthError(message, facts);
+    }
+  }
+
   private async open(ctx: JobContext | undefined): Promise<SshConnection> {
     // the gateway connects first, outside our handshake slot (nested slots could deadlock)
-    const via = this.gateway ? await this.gateway.connect({ ctx }) : undefined;
+    const via = this.gateway ? await this.viaGateway(this.gateway, ctx) : undefined;
     // ssh2 (some 50 ms to load) comes with the first connection, not with `import "aiorch"`
     const [{ openConnection }, { loadAuthMethods }] = await Promise.all([
       import("./handshake.ts"),
