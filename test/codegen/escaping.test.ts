@@ -10,8 +10,14 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { checkScenarioFiles } from "../../codegen/check.ts";
 import { generateScenario } from "../../codegen/emit/scenario.ts";
-import type { JobModel, NodeModel, ScenarioModel } from "../../codegen/model.ts";
+import type {
+  CommandOptionsModel,
+  JobModel,
+  NodeModel,
+  ScenarioModel,
+} from "../../codegen/model.ts";
 import type { AbstractJob, Scheduler } from "../../src/index.ts";
+import { SshJob } from "../../src/ssh/index.ts";
 import { nastyString } from "./strings.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -81,9 +87,21 @@ function describeTree(s: Scheduler): unknown[] {
   return s.jobs.map((j: AbstractJob) =>
     "jobs" in j
       ? { label: j.label, jobs: describeTree(j as Scheduler) }
-      : { label: j.label, what: j.describe() },
+      : {
+          label: j.label,
+          what: j.describe(),
+          // descriptions never show env values (src/redact.ts): compare the built commands'
+          ...(j instanceof SshJob
+            ? { env: j.commands.map((c) => ("env" in c.options ? c.options.env : undefined)) }
+            : {}),
+        },
   );
 }
+
+const redactedEnv = (o: CommandOptionsModel | undefined) =>
+  o?.env
+    ? { ...o, env: Object.fromEntries(Object.keys(o.env).map((k) => [k, { $redacted: true }])) }
+    : o;
 
 /** The same facts, from the model. */
 function expected(jobs: readonly JobModel[], nodes: readonly NodeModel[]): unknown[] {
@@ -101,12 +119,13 @@ function expected(jobs: readonly JobModel[], nodes: readonly NodeModel[]): unkno
             : expect.objectContaining({ type: "ssh", host: n.host, user: n.user }),
         commands: j.commands.map((c) =>
           c.type === "run"
-            ? { type: "run", argv: c.argv, options: c.options }
+            ? { type: "run", argv: c.argv, options: redactedEnv(c.options) }
             : c.type === "runString"
               ? { type: "runString", body: c.body, args: c.args }
               : c,
         ),
       },
+      env: j.commands.map((c) => ("options" in c ? c.options?.env : undefined)),
     };
   });
 }
