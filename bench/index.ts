@@ -6,6 +6,7 @@ import { benchCodegen } from "./codegen.ts";
 import { benchDslTypecheck } from "./dsl-typecheck.ts";
 import { benchEngine } from "./engine.ts";
 import { benchMemory } from "./memory.ts";
+import { benchScale } from "./scale.ts";
 import { benchSsh } from "./ssh.ts";
 import { benchStartup } from "./startup.ts";
 import { benchView } from "./view.ts";
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<void>> = {
   ssh: () => benchSsh(),
   startup: () => benchStartup(),
   memory: () => benchMemory(),
+  scale: () => benchScale(),
 };
 
 const wanted = process.argv.slice(2);

@@ -61,7 +61,15 @@ export type AiorchErrorCode =
   /** code generation failed */
   | "CODEGEN"
   /** bad command line */
-  | "USAGE";
+  | "USAGE"
+  /** (`--redis`) the Redis server cannot be reached, or stopped answering mid-run */
+  | "REDIS_UNREACHABLE"
+  /** (`--redis`) the Redis server is older than BullMQ needs; `version` holds its version */
+  | "REDIS_VERSION"
+  /** (`--redis`) no worker serves a site within the bound; `site` names it */
+  | "NO_WORKER"
+  /** (`--redis`) a job marked `atMostOnce` was taken over from a worker that died */
+  | "NOT_RERUN";
 
 /** Facts an error may carry; which ones depends on the code. */
 export interface AiorchErrorFacts {
@@ -78,6 +86,12 @@ export interface AiorchErrorFacts {
   option?: string;
   file?: string;
   line?: number;
+  /** Redis address, credentials removed */
+  url?: string;
+  /** worker site */
+  site?: string;
+  /** server version */
+  version?: string;
   cause?: unknown;
 }
 
@@ -99,6 +113,9 @@ export class AiorchError extends Error implements AiorchErrorFacts {
   readonly option?: string;
   readonly file?: string;
   readonly line?: number;
+  readonly url?: string;
+  readonly site?: string;
+  readonly version?: string;
 
   constructor(code: AiorchErrorCode, message: string, facts: AiorchErrorFacts = {}) {
     // one redaction policy (src/redact.ts): a declared secret never reaches a message

@@ -49,6 +49,17 @@ describe("layering", () => {
     expect(offenders(all, (s, f) => s === "ts-morph" && !f.startsWith("codegen"))).toEqual([]);
   });
 
+  test("only src/queue/ imports bullmq and ioredis; the CLI loads it lazily", () => {
+    const all = [...sources("src"), ...sources("dsl"), ...sources("codegen")];
+    const queue = (f: string) => relative("src/queue", f).match(/^[^.]/);
+    expect(offenders(all, (s, f) => /^(bullmq|ioredis)$/.test(s) && !queue(f))).toEqual([]);
+    const cli = sources(join("src", "cli"));
+    const staticQueue = cli.filter((f) =>
+      /^import[^(]*from\s*"[./]*queue\//m.test(readFileSync(join(ROOT, f), "utf8")),
+    );
+    expect(staticQueue).toEqual([]);
+  });
+
   test("src/index.ts lists its exports by name", () => {
     expect(readFileSync(join(ROOT, "src/index.ts"), "utf8")).not.toMatch(/export \*/);
   });

@@ -6,6 +6,7 @@ import { EXIT } from "./exit.ts";
 import { registerGraphCommands } from "./graph.ts";
 import { registerRunCommand } from "./run.ts";
 import { registerSshCommands } from "./ssh.ts";
+import { registerWorkerCommand } from "./worker.ts";
 
 /**
  * Entry point of the `aiorch` command; returns the exit code (see `EXIT`).
@@ -28,6 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerSshCommands(program, setCode);
   registerGraphCommands(program, setCode);
   registerCodegenCommand(program, setCode);
+  registerWorkerCommand(program, setCode);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {
@@ -66,5 +68,8 @@ function isValidation(err: AiorchError): boolean {
     "JOB_IN_TWO_SCHEDULERS",
     "SELF_REQUIREMENT",
     "INVALID_ARGUMENT",
+    "REDIS_UNREACHABLE",
+    "REDIS_VERSION",
+    "NO_WORKER",
   ].includes(err.code);
 }

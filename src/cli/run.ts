@@ -62,6 +62,21 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
     )
     .option("--strict", "exit 1 when any job failed, critical or not")
     .option("--no-check", "run without type-checking the scenario first (also AIORCH_CHECK=0)")
+    .option(
+      "--redis <url>",
+      "hand command jobs to `aiorch worker`s through Redis (redis://HOST:PORT)",
+    )
+    .option("--resume <run-id>", "with --redis: re-attach to a run whose controller died")
+    .option(
+      "--worker-wait <ms>",
+      "with --redis: how long to wait for a worker per site (default 10000)",
+      parseCount("--worker-wait"),
+    )
+    .option(
+      "--redis-wait <ms>",
+      "with --redis: how long Redis may be unreachable, at start (default 5000) and mid-run (default 10000), before the run fails",
+      parseCount("--redis-wait"),
+    )
     .action(async (file: string | undefined, opts: RunCliOptions, cmd: Command) => {
       if (opts.help) {
         process.stdout.write(cmd.helpInformation());
@@ -94,6 +109,10 @@ export interface RunCliOptions {
   /** type-check a TypeScript scenario before loading it (`--no-check`: false) */
   check: boolean;
   help?: boolean;
+  redis?: string;
+  resume?: string;
+  workerWait?: number;
+  redisWait?: number;
 }
 
 const LINE_FORMATS: readonly string[] = ["host", "time-host", "raw", "log"];
@@ -149,6 +168,11 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
       ? "plain"
       : "live";
   const ac = new AbortController();
+  if (opts.resume !== undefined && opts.redis === undefined)
+    throw new AiorchError("USAGE", "--resume needs --redis (the run's state lives in Redis)", {
+      option: "--resume",
+    });
+  const dist = opts.redis === undefined ? undefined : await distribute(scheduler, opts, file, ac);
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
@@ -198,6 +222,13 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     }
     await rec?.write({ ok, ...overrides, ...(signalName ? { signal: signalName } : {}) });
     view.stop();
+    await dist?.close({ ok });
+    const lost = dist?.failure();
+    if (lost) {
+      // BullMQ's clients of a vanished Redis keep retrying in the background: do not wait
+      exitSoon(EXIT.usage);
+      throw lost;
+    }
     const code = signalName
       ? signalExit(signalName)
       : !ok || (opts.strict && anyJobFailed(scheduler))
@@ -206,6 +237,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     exitSoon(code);
     return code;
   } finally {
+    await dist?.close();
     rec?.stop();
     view.stop();
     process.off("beforeExit", onIdle);
@@ -221,4 +253,30 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
 function anyJobFailed(scheduler: Scheduler): boolean {
   for (const job of scheduler.allJobs({ schedulers: true })) if (job.isFailed()) return true;
   return false;
+}
+
+/** `--redis`: connect, check workers, hand describable jobs out; tells the run id on stderr. */
+async function distribute(
+  scheduler: Scheduler,
+  opts: RunCliOptions,
+  file: string,
+  ac: AbortController,
+) {
+  const { distributeRun } = await import("../queue/controller.ts");
+  const dist = await distributeRun({
+    scheduler,
+    redis: opts.redis as string,
+    title: basename(file),
+    ...(opts.resume !== undefined ? { resume: opts.resume } : {}),
+    ...(opts.workerWait !== undefined ? { workerWait: opts.workerWait } : {}),
+    ...(opts.redisWait !== undefined
+      ? { redisDownLimit: opts.redisWait, connectTimeout: opts.redisWait }
+      : {}),
+    onFatal: () => ac.abort(),
+  });
+  const where = [...dist.sites].map(([s, n]) => `${n} on ${s}`).join(", ") || "none";
+  process.stderr.write(
+    `aiorch: run ${dist.runId} (resume with --resume ${dist.runId}); jobs on workers: ${where}; in this process: ${dist.local.length}\n`,
+  );
+  return dist;
 }

@@ -15,8 +15,15 @@ import { type CommandOutcome, type ExecContext, executeCommand } from "./exec.ts
 import { abortReason } from "./limits.ts";
 import type { CommandNode } from "./types.ts";
 
-/** Options of {@link SshJob}: the common job options. */
-export type SshJobOptions = JobOptions;
+/** Options of {@link SshJob}: the common job options, and one for runs through workers. */
+export interface SshJobOptions extends JobOptions {
+  /**
+   * with `aiorch run --redis`: when the worker running this job dies and another worker
+   * takes it over, fail it (code `NOT_RERUN`) instead of running its commands again
+   * (jobs through workers are at-least-once otherwise, see docs/scale.md) @default false
+   */
+  atMostOnce?: boolean;
+}
 
 /** What an SshJob returns: every command's outcome, and which failed. */
 export class SshJobResult {
@@ -121,6 +128,8 @@ function normalize(input: CommandsInput): Command[] {
 export class SshJob extends AbstractJob<SshJobResult> {
   readonly node: CommandNode;
   readonly commands: readonly Command[];
+  /** see {@link SshJobOptions.atMostOnce} */
+  readonly atMostOnce: boolean;
 
   constructor(node: CommandNode, commands: CommandsInput, opts: SshJobOptions = {}) {
     const list = normalize(commands);
@@ -129,6 +138,7 @@ export class SshJob extends AbstractJob<SshJobResult> {
     super(opts);
     this.node = node;
     this.commands = Object.freeze(list);
+    this.atMostOnce = opts.atMostOnce === true;
     if (this._generatedLabel) {
       this._labelBase = deriveLabel(node, list);
       this._label = this._labelBase;

@@ -78,7 +78,15 @@ export interface SshNodeOptions {
    * @example new SshNode({ host: "fit01", sshConfig: "./testbed.ssh_config" })
    */
   sshConfig?: string | false;
+  /**
+   * with `aiorch run --redis`: only workers started with `--site NAME` run this node's jobs
+   * (letters, digits, `.`, `_`, `-`) @default any worker of the default site
+   * @example "lab-a"
+   */
+  site?: string;
 }
+
+const SITE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 const HOST_KEY_POLICIES: readonly string[] = ["verify", "accept-new", "off"];
 
@@ -114,6 +122,12 @@ export class SshNode implements CommandNode {
   readonly displayName: string;
   readonly #keysFrom: NodeSettings["keysFrom"];
   readonly #identitiesOnly: boolean;
+  /** worker site, see {@link SshNodeOptions.site} */
+  readonly site: string | undefined;
+  /** @internal the options as given, without passphrase and gateway (for workers) */
+  readonly _given: Readonly<Omit<SshNodeOptions, "passphrase" | "gateway">>;
+  /** @internal the gateway as given (null: none; undefined: ssh_config decides) */
+  readonly _givenGateway: SshNode | null | undefined;
   readonly #passphrase: Passphrase | undefined;
   readonly #agent: string | false | undefined;
   readonly #password: string | undefined;
@@ -132,6 +146,15 @@ export class SshNode implements CommandNode {
         "hostKeys",
         `hostKeys must be "verify", "accept-new" or "off", got ${JSON.stringify(opts.hostKeys)}`,
       );
+    if (opts.site !== undefined && !(typeof opts.site === "string" && SITE_NAME.test(opts.site)))
+      throw invalid(
+        "site",
+        `site must be letters, digits, ".", "_" or "-", got ${JSON.stringify(opts.site)}`,
+      );
+    const { passphrase: _p, gateway: _g, ...given } = opts;
+    this._given = Object.freeze({ ...given });
+    this._givenGateway = opts.gateway;
+    this.site = opts.site;
     if (opts.gateway !== undefined && opts.gateway !== null && !(opts.gateway instanceof SshNode))
       throw invalid("gateway", "gateway must be an SshNode (or null for none)");
     if (opts.name !== undefined && (typeof opts.name !== "string" || opts.name.trim() === ""))
@@ -428,6 +451,7 @@ export class SshNode implements CommandNode {
       connectTimeout: this.connectTimeout,
       ...(this.maxSessions !== 10 ? { maxSessions: this.maxSessions } : {}),
       ...(this.keepaliveInterval ? { keepaliveInterval: this.keepaliveInterval } : {}),
+      ...(this.site !== undefined ? { site: this.site } : {}),
       ...(this.gateway ? { gateway: this.gateway.describe() } : {}),
     };
   }

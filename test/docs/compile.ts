@@ -133,7 +133,7 @@ export const FREE_NAMES: Readonly<Record<string, string>> = {
 
 /**
  * The lines put before a TSDoc example: imports of every public export of `aiorch` and
- * its subpaths (`aiorch/ssh`, `aiorch/dsl`, `aiorch/trace`, `aiorch/view`, `aiorch/codegen`), then of the other exports of the documented file
+ * its subpaths (`aiorch/ssh`, `aiorch/dsl`, `aiorch/trace`, `aiorch/view`, `aiorch/codegen`, `aiorch/queue`), then of the other exports of the documented file
  * itself (`source`, imported from `dir` where the example is written), then
  * {@link FREE_NAMES}; minus the names the example binds itself.
  */
@@ -158,6 +158,7 @@ export function buildPrelude({
     ["aiorch/trace", "src/trace/index.ts"],
     ["aiorch/view", "src/render/index.ts"],
     ["aiorch/codegen", "codegen/index.ts"],
+    ["aiorch/queue", "src/queue/index.ts"],
     [self.startsWith(".") ? self : `./${self}`, source],
   ];
   const seen = new Set(own);

@@ -35,6 +35,7 @@ describe("entry points", () => {
       "./trace",
       "./view",
       "./codegen",
+      "./queue",
     ]);
     for (const [, target] of entries) {
       expect(Object.keys(target)).toEqual(["aiorch-source", "types", "import", "require"]);
@@ -63,13 +64,14 @@ describe("entry points", () => {
   });
 
   test("each subpath loads and gives what it names", async () => {
-    const [root, ssh, dsl, trace, view, codegen] = await Promise.all([
+    const [root, ssh, dsl, trace, view, codegen, queue] = await Promise.all([
       import("aiorch"),
       import("aiorch/ssh"),
       import("aiorch/dsl"),
       import("aiorch/trace"),
       import("aiorch/view"),
       import("aiorch/codegen"),
+      import("aiorch/queue"),
     ]);
     expect(typeof root.Scheduler).toBe("function");
     expect(ssh.SshNode).toBe(root.SshNode);
@@ -78,5 +80,9 @@ describe("entry points", () => {
     expect(typeof trace.recordRun).toBe("function");
     expect(typeof view.attachView).toBe("function");
     expect(typeof codegen.generateScenario).toBe("function");
+    expect([typeof queue.distributeRun, typeof queue.startWorker]).toEqual([
+      "function",
+      "function",
+    ]);
   });
 });

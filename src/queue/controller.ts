@@ -1,0 +1,357 @@
+/**
+ * The controller side of `aiorch run --redis`: the scheduler stays here and decides what
+ * starts when (requirements, window, timeout, criticality); every job that can be told as
+ * data (see spec.ts) runs on a worker instead of in this process. Its queue job id is
+ * derived from the run id and the job's definition, so `--resume RUN_ID` finds the jobs of
+ * the crashed controller in Redis: done ones give their result without running again,
+ * running ones are awaited, others are queued.
+ */
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+import { AiorchError, CancelledError } from "../errors.ts";
+import { emitOutput, type AbstractJob, type JobContext } from "../job.ts";
+import { Scheduler } from "../scheduler.ts";
+import {
+  connectionOptions,
+  connectRedis,
+  parseRedisUrl,
+  type RedisTarget,
+  unreachable,
+} from "./redis.ts";
+import { type JobSpec, jobIdOf, specOf } from "./spec.ts";
+import {
+  CANCEL_CHANNEL,
+  cancelKey,
+  decodeError,
+  decodeResult,
+  PREFIX,
+  queueName,
+  runKey,
+  type WireProgress,
+  type WireResult,
+} from "./wire.ts";
+
+/** Options of {@link distributeRun}. */
+export interface DistributeOptions {
+  /** the run whose describable jobs go to workers */
+  scheduler: Scheduler;
+  /** `redis://HOST:PORT` */
+  redis: string;
+  /** re-attach to this run (after a controller crash) instead of starting a new one */
+  resume?: string;
+  /** ms to wait for at least one worker per site the run needs @default 10_000 */
+  workerWait?: number;
+  /** ms to reach Redis at start @default 5000 */
+  connectTimeout?: number;
+  /** ms Redis may stay unreachable mid-run before the run fails @default 10_000 */
+  redisDownLimit?: number;
+  /** ms a cancelled job's worker gets to confirm it stopped @default 15_000 */
+  cancelGrace?: number;
+  /** called when Redis is gone for good: abort the run there */
+  onFatal?: (error: AiorchError) => void;
+  /** what the scenario is, stored with the run (shown by nothing secret) */
+  title?: string;
+}
+
+/** A run handed to workers. */
+export interface Distribution {
+  /** give it to `--resume` after a controller crash */
+  readonly runId: string;
+  /** jobs that run on workers, by site (`default` without one) */
+  readonly sites: ReadonlyMap<string, number>;
+  /** jobs that stay in the controller, with why */
+  readonly local: ReadonlyArray<{ label: string; reason: string }>;
+  /** the error that ended the run from the Redis side (Redis gone), if any */
+  failure(): AiorchError | undefined;
+  /** record the end of the run, restore the jobs, close the Redis connections */
+  close(opts?: { ok?: boolean }): Promise<void>;
+}
+
+interface Pending {
+  ctx: JobContext;
+  settle(result: WireResult | Error): void;
+}
+
+const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** finished queue jobs are kept this long, for `--resume` (s) */
+const KEEP_S = 7 * 24 * 3600;
+
+/**
+ * Hand a scheduler's describable jobs to workers; call before `scheduler.run()`.
+ * Fails with `REDIS_UNREACHABLE`, `REDIS_VERSION` or `NO_WORKER` before anything runs.
+ */
+export async function distributeRun(opts: DistributeOptions): Promise<Distribution> {
+  const target = parseRedisUrl(opts.redis);
+  if (opts.resume !== undefined && !RUN_ID.test(opts.resume))
+    throw new AiorchError(
+      "USAGE",
+      `--resume expects a run id, got ${JSON.stringify(opts.resume)}`,
+      {
+        option: "--resume",
+      },
+    );
+  const client = await connectRedis({
+    target,
+    ...(opts.connectTimeout !== undefined ? { timeoutMs: opts.connectTimeout } : {}),
+  });
+  try {
+    return await setUp(opts, target, client);
+  } catch (err) {
+    client.disconnect();
+    throw err;
+  }
+}
+
+async function setUp(
+  opts: DistributeOptions,
+  target: RedisTarget,
+  client: Redis,
+): Promise<Distribution> {
+  const runId =
+    opts.resume ?? `${new Date().toISOString().slice(0, 10)}-${randomBytes(5).toString("hex")}`;
+  const key = runKey(runId);
+  if (opts.resume !== undefined && !(await client.exists(key)))
+    throw new AiorchError("USAGE", `no run ${runId} in Redis at ${target.display} (--resume)`, {
+      option: "--resume",
+      url: target.display,
+    });
+  await client.hset(key, {
+    ...(opts.resume === undefined ? { created: new Date().toISOString() } : {}),
+    title: opts.title ?? "",
+    state: "running",
+    controller: String(process.pid),
+  });
+  await client.expire(key, KEEP_S);
+
+  // which jobs go where
+  const remote = new Map<AbstractJob, { spec: JobSpec; site: string; path: string[] }>();
+  const local: Array<{ label: string; reason: string }> = [];
+  const sites = new Map<string, number>();
+  const walk = (s: Scheduler, path: string[]) => {
+    for (const job of s.jobs) {
+      if (job instanceof Scheduler) {
+        walk(job, [...path, job.label]);
+        continue;
+      }
+      const a = specOf(job);
+      if ("reason" in a) {
+        local.push({ label: job.label, reason: a.reason });
+        continue;
+      }
+      const site = queueName(a.site);
+      remote.set(job, { spec: a.spec, site, path });
+      sites.set(site, (sites.get(site) ?? 0) + 1);
+    }
+  };
+  walk(opts.scheduler, []);
+
+  const connection = connectionOptions(target);
+  const queues = new Map<string, Queue>();
+  const events: QueueEvents[] = [];
+  const pending = new Map<string, Pending>();
+  let fatal: AiorchError | undefined;
+  const fail = (error: AiorchError) => {
+    if (fatal) return;
+    fatal = error;
+    for (const p of pending.values()) p.settle(error);
+    pending.clear();
+    opts.onFatal?.(error);
+  };
+  const closeAll = async () => {
+    clearInterval(watch);
+    // a Redis that is gone makes a graceful close wait forever: bounded, then cut
+    const all = [...events, ...queues.values()];
+    await Promise.race([Promise.allSettled(all.map((x) => x.close())), sleep(fatal ? 0 : 2000)]);
+    await Promise.race([Promise.allSettled(all.map((x) => x.disconnect())), sleep(1000)]);
+    client.disconnect();
+  };
+
+  // Redis gone mid-run: ioredis retries; past the limit, the run fails (exit 2 in the CLI)
+  let downSince: number | undefined;
+  client.on("close", () => {
+    downSince ??= Date.now();
+  });
+  client.on("ready", () => {
+    downSince = undefined;
+  });
+  const downLimit = opts.redisDownLimit ?? 10_000;
+  const watch = setInterval(() => {
+    if (downSince !== undefined && Date.now() - downSince > downLimit)
+      fail(
+        unreachable(target, new Error(`no answer for ${Math.round(downLimit / 1000)} s mid-run`)),
+      );
+  }, 250);
+  watch.unref();
+
+  try {
+    for (const site of sites.keys()) {
+      const queue = new Queue(site, { connection, prefix: PREFIX });
+      queue.on("error", () => {});
+      queues.set(site, queue);
+      const qe = new QueueEvents(site, { connection, prefix: PREFIX });
+      qe.on("error", () => {});
+      events.push(qe);
+      qe.on("progress", ({ jobId, data }) => {
+        const p = pending.get(jobId);
+        const lines = (data as WireProgress | undefined)?.lines;
+        if (p && Array.isArray(lines))
+          for (const [stream, line, host] of lines) emitOutput(p.ctx, stream, line, host);
+      });
+      qe.on("completed", ({ jobId, returnvalue }) => {
+        pending.get(jobId)?.settle(returnvalue as unknown as WireResult);
+      });
+      qe.on("failed", ({ jobId, failedReason }) => {
+        pending.get(jobId)?.settle(new AiorchError("JOB_FAILED", `on a worker: ${failedReason}`));
+      });
+      await qe.waitUntilReady();
+      await waitForWorker({ queue, site, target, ms: opts.workerWait ?? 10_000 });
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+
+  const resuming = opts.resume !== undefined;
+  const graceMs = opts.cancelGrace ?? 15_000;
+  const originals = new Map<AbstractJob, AbstractJob["run"]>();
+  for (const [job, { spec, site, path }] of remote) {
+    const queue = queues.get(site) as Queue;
+    const jobId = jobIdOf({ runId, path, spec });
+    originals.set(job, job.run);
+    job.run = async (ctx: JobContext) => {
+      if (fatal) throw fatal;
+      const done = new Promise<WireResult | Error>((resolve) => {
+        pending.set(jobId, {
+          ctx,
+          settle: (r) => {
+            pending.delete(jobId);
+            resolve(r);
+          },
+        });
+      });
+      const onAbort = () => {
+        if (fatal) return pending.get(jobId)?.settle(fatal);
+        void cancel({ client, queue, jobId, pending, graceMs });
+      };
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        // not awaited alone: with Redis gone, the add waits for it, the watcher settles `done`
+        const queued = resuming
+          ? attach({ queue, jobId, spec, pending })
+          : queue.add(spec.label, spec, jobOptions(jobId));
+        queued.catch((err: unknown) =>
+          pending.get(jobId)?.settle(err instanceof Error ? err : new Error(String(err))),
+        );
+        const answer = await done;
+        if (fatal && answer === fatal) throw fatal;
+        if (ctx.signal.aborted) throw abortError(ctx);
+        if (answer instanceof Error) throw answer;
+        Object.assign(ctx.vars, answer.vars);
+        if (answer.error) throw decodeError(answer.error);
+        return decodeResult(answer);
+      } finally {
+        ctx.signal.removeEventListener("abort", onAbort);
+        pending.delete(jobId);
+      }
+    };
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    runId,
+    sites,
+    local,
+    failure: () => fatal,
+    close(o = {}) {
+      closing ??= (async () => {
+        for (const [job, run] of originals) job.run = run;
+        if (!fatal && o.ok !== undefined)
+          await client.hset(key, { state: o.ok ? "done" : "failed" }).catch(() => {});
+        await closeAll();
+      })();
+      return closing;
+    },
+  };
+}
+
+function jobOptions(jobId: string) {
+  return {
+    jobId,
+    attempts: 1,
+    removeOnComplete: { age: KEEP_S },
+    removeOnFail: { age: KEEP_S },
+  };
+}
+
+function abortError(ctx: JobContext): Error {
+  const r: unknown = ctx.signal.reason;
+  return r instanceof Error
+    ? r
+    : new CancelledError("CANCELLED", `job "${ctx.label}" was cancelled`);
+}
+
+/** Resume: a done job gives its answer, a running or waiting one is awaited, others run again. */
+async function attach(o: {
+  queue: Queue;
+  jobId: string;
+  spec: JobSpec;
+  pending: Map<string, Pending>;
+}): Promise<void> {
+  const existing = await o.queue.getJob(o.jobId);
+  const state = existing ? await existing.getState() : "unknown";
+  const settle = (r: WireResult | Error) => o.pending.get(o.jobId)?.settle(r);
+  if (existing && state === "completed") {
+    const answer = existing.returnvalue as WireResult;
+    // only a successful job counts as done; a failed one runs again
+    if (!answer.error && answer.commands.every((c) => c.ok)) return settle(answer);
+  }
+  if (
+    existing &&
+    (state === "active" || state === "waiting" || state === "delayed" || state === "prioritized")
+  )
+    return;
+  if (existing) await existing.remove().catch(() => {});
+  await o.queue.add(o.spec.label, o.spec, jobOptions(o.jobId));
+}
+
+/** Stop a job: drop it when still waiting, else ask its worker and wait for it to confirm. */
+async function cancel(o: {
+  client: Redis;
+  queue: Queue;
+  jobId: string;
+  pending: Map<string, Pending>;
+  graceMs: number;
+}): Promise<void> {
+  const p = o.pending.get(o.jobId);
+  try {
+    await o.client.set(cancelKey(o.jobId), "1", "EX", 3600);
+    const job = await o.queue.getJob(o.jobId);
+    const state = job ? await job.getState() : "unknown";
+    if (job && state !== "active") {
+      await job.remove().catch(() => {});
+      if (state !== "completed" && state !== "failed") return p?.settle(new Error("cancelled"));
+    }
+    await o.client.publish(CANCEL_CHANNEL, o.jobId);
+  } catch {
+    // Redis gone: nothing to confirm
+    return p?.settle(new Error("cancelled"));
+  }
+  setTimeout(() => p?.settle(new Error("cancelled")), o.graceMs).unref();
+}
+
+async function waitForWorker(o: { queue: Queue; site: string; target: RedisTarget; ms: number }) {
+  const until = Date.now() + o.ms;
+  for (;;) {
+    if ((await o.queue.getWorkersCount()) > 0) return;
+    if (Date.now() >= until) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const site = o.site === "default" ? "the default site" : `site "${o.site.slice(5)}"`;
+  throw new AiorchError(
+    "NO_WORKER",
+    `no worker for ${site} on Redis at ${o.target.display} within ${o.ms < 1000 ? `${o.ms} ms` : `${o.ms / 1000} s`} (start one with: aiorch worker --redis URL${o.site === "default" ? "" : ` --site ${o.site.slice(5)}`})`,
+    { url: o.target.display, site: o.site },
+  );
+}

@@ -1,0 +1,246 @@
+/**
+ * Scale-out against real parts: a redis-server on 127.0.0.1, real `aiorch worker`
+ * processes, the test sshd on three loopback addresses, and `aiorch run --redis` of the
+ * test scenario (test/fixtures/scale.scenario.ts), compared with the same run done locally.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TraceJob, TraceScheduler } from "../../src/trace/types.ts";
+import { type Sshd, startSshd } from "../ssh/sshd.ts";
+import {
+  killLeftoverRuns,
+  markerDir,
+  remoteProcesses,
+  runsOf,
+  scenarioParams,
+  startRun,
+  waitFor,
+} from "./helpers.ts";
+import {
+  killLeftoverWorkers,
+  type RedisServer,
+  startRedis,
+  startWorkerProcess,
+  type WorkerProcess,
+} from "./redis.ts";
+
+let sshd: Sshd;
+let redis: RedisServer;
+const workers: WorkerProcess[] = [];
+const dirs: string[] = [];
+
+/** three workers of the default site, shared by the tests that kill no worker */
+let pool: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  [sshd, redis] = await Promise.all([
+    startSshd({ addresses: ["127.0.0.2", "127.0.0.3", "127.0.0.4"] }),
+    startRedis(),
+  ]);
+  pool = await Promise.all([worker(), worker(), worker()]);
+});
+
+afterAll(async () => {
+  killLeftoverRuns();
+  await Promise.all(workers.map((w) => w.stop()));
+  killLeftoverWorkers();
+  for (const w of workers) expect(w.child.exitCode ?? 0).toBe(0);
+  await redis?.dispose();
+  await sshd?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function worker(args: string[] = []): Promise<WorkerProcess> {
+  const w = await startWorkerProcess(redis.url, args);
+  workers.push(w);
+  return w;
+}
+
+function marks(): string {
+  const d = markerDir();
+  dirs.push(d);
+  return d;
+}
+
+/** A trace's jobs without times: label, state, requirements, work, result, output lines. */
+function shape(file: string) {
+  const trace = JSON.parse(readFileSync(file, "utf8")) as { scenario: TraceScheduler };
+  return trace.scenario.jobs.map((j) => {
+    const job = j as TraceJob;
+    const result = job.result as { commands?: Array<Record<string, unknown>> } | string;
+    return {
+      label: job.label,
+      state: job.state,
+      requires: job.requires,
+      work: job.work,
+      result:
+        typeof result === "object" && result?.commands
+          ? { ...result, commands: result.commands.map(({ durationMs: _, ...c }) => c) }
+          : result,
+      output: JSON.stringify(job.output).replace(/"(t|time|at)":\d+,?/g, ""),
+    };
+  });
+}
+
+describe("aiorch run --redis", { timeout: 60_000 }, () => {
+  it("40 jobs over 3 hosts through 3 workers: same trace structure, results and outputs as the local run", async () => {
+    const dir = tmpdir();
+    const local = join(dir, `aiorch-local-${process.pid}.json`);
+    const remote = join(dir, `aiorch-remote-${process.pid}.json`);
+    const [a, b] = [marks(), marks()];
+    const l = startRun([...scenarioParams(sshd, { marks: a }), "--record", local]);
+    const r = startRun([
+      ...scenarioParams(sshd, { marks: b }),
+      "--record",
+      remote,
+      "--redis",
+      redis.url,
+    ]);
+    expect(await l.exit).toBe(0);
+    expect(await r.exit, r.stderr()).toBe(0);
+    expect(r.stderr()).toMatch(/jobs on workers: 40 on default; in this process: 1/);
+    // the marker dirs differ, the rest is the same
+    expect(shape(remote)[5]?.output).toContain("out-5");
+    expect(shape(remote)).toEqual(JSON.parse(JSON.stringify(shape(local)).replaceAll(a, b)));
+    for (let i = 0; i < 40; i++) expect(runsOf(b, i)).toBe(1);
+    // the work was spread: every worker ran some jobs
+    for (const w of pool) expect(w.output()).toMatch(/start job-\d+/);
+    rmSync(local, { force: true });
+    rmSync(remote, { force: true });
+  });
+});
+
+/** Start job runs on `a` (its log says so) but never ended there. */
+function startedNotEnded(w: WorkerProcess): string[] {
+  const out = w.output();
+  const started = [...out.matchAll(/start (job-\d+)/g)].map((m) => m[1] as string);
+  return started.filter((l) => !out.includes(`end ${l} `));
+}
+
+describe("durability", { timeout: 60_000 }, () => {
+  /** one kill -9 scenario on a site of its own, so only the worker killed takes the first jobs */
+  async function killWorkerMidRun(once: boolean) {
+    const site = once ? "k2" : "k1";
+    const lock = ["--site", site, "--lock-duration", "1500"];
+    const a = await startWorkerProcess(redis.url, lock);
+    const dir = marks();
+    const r = startRun([
+      ...scenarioParams(sshd, { marks: dir, jobs: 6, sleep: 1, once, site }),
+      "--redis",
+      redis.url,
+    ]);
+    await waitFor(a.output, /start job-\d+/);
+    // kill once its first command has run (the marker written)
+    const first = Number(/start job-(\d+)/.exec(a.output())?.[1]);
+    await waitFor(() => String(runsOf(dir, first)), /^[1-9]/);
+    a.child.kill("SIGKILL");
+    const lost = startedNotEnded(a);
+    expect(lost.length).toBeGreaterThan(0);
+    const b = await worker(lock);
+    const code = await r.exit;
+    return { dir, r, b, lost, code, first };
+  }
+
+  it("kill -9 of a worker mid-run: the run completes, every job's commands done; an atMostOnce job fails instead of running again", async () => {
+    const [rerun, once] = await Promise.all([killWorkerMidRun(false), killWorkerMidRun(true)]);
+    expect(rerun.code, rerun.r.stderr()).toBe(0);
+    for (let i = 0; i < 6; i++) expect(runsOf(rerun.dir, i)).toBeGreaterThanOrEqual(1);
+    // taken over: started again by the other worker, commands run twice
+    for (const l of rerun.lost) expect(rerun.b.output()).toContain(`start ${l} `);
+    expect(runsOf(rerun.dir, rerun.first)).toBe(2);
+    expect(once.code).toBe(1);
+    expect(once.r.stdout()).toMatch(
+      /was taken over from a worker that died; not run again \(atMostOnce\)/,
+    );
+    expect(runsOf(once.dir, once.first)).toBe(1);
+    for (const l of once.lost) expect(runsOf(once.dir, Number(l.slice(4)))).toBeLessThanOrEqual(1);
+  });
+
+  it("kill -9 of the controller, then --resume: done jobs are not run again", async () => {
+    const dir = marks();
+    const params = scenarioParams(sshd, { marks: dir, jobs: 9, sleep: 1 });
+    const first = startRun([...params, "--redis", redis.url]);
+    await waitFor(first.stdout, /job-0 done/);
+    first.child.kill("SIGKILL");
+    await first.exit;
+    const runId = /run (\S+) \(resume/.exec(first.stderr())?.[1] as string;
+    expect(runId).toBeTruthy();
+    const done = [...first.stdout().matchAll(/(job-\d+) done/g)].length;
+    expect(done).toBeLessThan(9);
+    const again = startRun([...params, "--redis", redis.url, "--resume", runId]);
+    expect(await again.exit, again.stderr()).toBe(0);
+    expect(again.stderr()).toContain(`run ${runId} `);
+    for (let i = 0; i < 9; i++) expect(runsOf(dir, i)).toBe(1);
+    // an unknown run id is a usage error
+    const unknown = startRun([...params, "--redis", redis.url, "--resume", "nope"]);
+    expect(await unknown.exit).toBe(2);
+    expect(unknown.stderr()).toMatch(/no run nope in Redis at redis:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it("no worker for a site within --worker-wait: a clear error, exit 2", async () => {
+    const params = scenarioParams(sshd, { marks: marks(), jobs: 2, site: "nobody" });
+    const r = startRun([...params, "--redis", redis.url, "--worker-wait", "300"]);
+    expect(await r.exit).toBe(2);
+    expect(r.stderr()).toMatch(
+      /^aiorch: no worker for site "nobody" on Redis at redis:\/\/127\.0\.0\.1:\d+ within 300 ms \(start one with: aiorch worker --redis URL --site nobody\)$/m,
+    );
+  });
+
+  it("Redis down at start and mid-run: a clear error, exit 2", async () => {
+    const other = await startRedis();
+    try {
+      await other.stop();
+      const dir = marks();
+      const params = scenarioParams(sshd, { marks: dir, jobs: 6, sleep: 2 });
+      const unreachable = /Redis at redis:\/\/127\.0\.0\.1:\d+ is unreachable/;
+      const r = startRun([...params, "--redis", other.url, "--redis-wait", "1000"]);
+      const w0 = startWorkerProcess(other.url, ["--redis-wait", "1000"]).then(
+        (w) => `started ${w.pid}`,
+        (err: Error) => err.message,
+      );
+      expect(await r.exit).toBe(2);
+      expect(r.stderr()).toMatch(unreachable);
+      expect(await w0).toMatch(/exited 2 .*is unreachable/s);
+      // mid-run
+      await other.start();
+      const w = await startWorkerProcess(other.url);
+      const mid = startRun([...params, "--redis", other.url, "--redis-wait", "1000"]);
+      await waitFor(mid.stdout, /job-\d+ started/);
+      await other.stop();
+      expect(await mid.exit).toBe(2);
+      expect(mid.stderr()).toMatch(unreachable);
+      expect(mid.stderr()).not.toMatch(/\n\s+at /);
+      w.child.kill("SIGKILL");
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it("Ctrl-C on the controller leaves no remote process and no job active in Redis", async () => {
+    const dir = marks();
+    const r = startRun([
+      ...scenarioParams(sshd, { marks: dir, jobs: 3, sleep: 30 }),
+      "--redis",
+      redis.url,
+    ]);
+    await waitFor(r.stdout, /out-0[\s\S]*out-1|out-1[\s\S]*out-0/);
+    await waitFor(r.stdout, /out-2/);
+    expect(remoteProcesses(sshd).length).toBeGreaterThan(0);
+    r.child.kill("SIGINT");
+    expect(await r.exit).not.toBe(0);
+    expect(remoteProcesses(sshd)).toEqual([]);
+    const q = new Queue("default", {
+      prefix: "aiorch",
+      connection: { host: "127.0.0.1", port: redis.port },
+    });
+    try {
+      expect(await q.getActiveCount()).toBe(0);
+      expect(await q.getWaitingCount()).toBe(0);
+    } finally {
+      await q.close();
+    }
+  });
+});
