@@ -178,7 +178,7 @@ async function fanOut(redis: RedisServer): Promise<void> {
     for (const n of [1, 2]) {
       const ws = await Promise.all(
         Array.from({ length: n }, () =>
-          startWorkerProcess(redis.url, ["--concurrency", "100", "--quiet"]),
+          startWorkerProcess(redis.url, ["--concurrency", "100"]),
         ),
       );
       try {
