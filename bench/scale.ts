@@ -177,9 +177,7 @@ async function fanOut(redis: RedisServer): Promise<void> {
     rows.push(["local", ms(local), "1.00", ms((c1.user + c1.system) / 1000), "-", "-"]);
     for (const n of [1, 2]) {
       const ws = await Promise.all(
-        Array.from({ length: n }, () =>
-          startWorkerProcess(redis.url, ["--concurrency", "100"]),
-        ),
+        Array.from({ length: n }, () => startWorkerProcess(redis.url, ["--concurrency", "100"])),
       );
       try {
         const before = ws.map((w) => cpuMs(w.pid));
