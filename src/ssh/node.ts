@@ -137,6 +137,9 @@ export class SshNode implements CommandNode {
   readonly resource: Resource;
 
   constructor(opts: SshNodeOptions) {
+    // ssh2 loads with the first SshNode (before any run and its timeouts), not with
+    // `import "aiorch"`
+    loadSsh2().catch(() => undefined);
     if (!opts || typeof opts.host !== "string" || opts.host === "")
       throw invalid("host", `host must be a non-empty string, got ${String(opts?.host)}`);
     if (opts.port !== undefined && !isPort(opts.port))
@@ -327,11 +330,7 @@ export class SshNode implements CommandNode {
   private async open(ctx: JobContext | undefined): Promise<SshConnection> {
     // the gateway connects first, outside our handshake slot (nested slots could deadlock)
     const via = this.gateway ? await this.viaGateway(this.gateway, ctx) : undefined;
-    // ssh2 (some 50 ms to load) comes with the first connection, not with `import "aiorch"`
-    const [{ openConnection }, { loadAuthMethods }] = await Promise.all([
-      import("./handshake.ts"),
-      import("./keys.ts"),
-    ]);
+    const [{ openConnection }, { loadAuthMethods }] = await loadSsh2();
     return openConnection({
       host: this.host,
       port: this.port,
@@ -540,4 +539,12 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pa
   const out: Partial<Pick<T, K>> = {};
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
   return out;
+}
+
+let ssh2Modules: Promise<[typeof import("./handshake.ts"), typeof import("./keys.ts")]> | undefined;
+
+/** The modules that load ssh2 (some 50 ms), once. */
+function loadSsh2(): Promise<[typeof import("./handshake.ts"), typeof import("./keys.ts")]> {
+  ssh2Modules ??= Promise.all([import("./handshake.ts"), import("./keys.ts")]);
+  return ssh2Modules;
 }
