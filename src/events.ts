@@ -1,4 +1,5 @@
-import type { AbstractJob, JobState } from "./job.ts";
+import type { AbstractJob } from "./job.ts";
+import type { EndReason, JobState, PlanNode } from "./model.ts";
 
 /**
  * The one typed event stream of a run. The live view, the plain log, the recorder and
@@ -25,6 +26,8 @@ export interface RunStartEvent {
   path: readonly string[];
   /** direct jobs of that scheduler */
   jobs: number;
+  /** the plan of the whole tree (details included), on the outermost scheduler's run-start */
+  plan?: PlanNode;
   timeout?: number;
   window?: number;
 }
@@ -82,7 +85,7 @@ export interface RunEndEvent {
   label: string;
   path: readonly string[];
   ok: boolean;
-  reason: "ok" | "timeout" | "critical" | "cancelled";
+  reason: EndReason;
   elapsed: number;
 }
 

@@ -119,6 +119,25 @@ export function outsideRequirements({ jobs }: { jobs: Jobs }): [AbstractJob, Abs
   return out;
 }
 
+/** Jobs of `jobs` with no requirement inside `jobs`. */
+export function entryJobs({ jobs }: { jobs: Jobs }): AbstractJob[] {
+  const set = new Set(jobs);
+  return jobs.filter((j) => ![...j._required].some((r) => set.has(r)));
+}
+
+/** Jobs of `jobs` nothing requires (forever jobs excluded unless `forever`). */
+export function exitJobs({
+  jobs,
+  forever = false,
+}: {
+  jobs: Jobs;
+  forever?: boolean;
+}): AbstractJob[] {
+  const required = new Set<AbstractJob>();
+  for (const j of jobs) for (const r of j._required) required.add(r);
+  return jobs.filter((j) => !required.has(j) && (forever || !j.forever));
+}
+
 /** Direct requirements of `targets` that are in `jobs`. */
 export function predecessors({ jobs, targets }: Query): AbstractJob[] {
   const t = new Set(targets);

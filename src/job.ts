@@ -1,21 +1,8 @@
 import { AiorchError, ValidationError } from "./errors.ts";
-import type { RunFrame } from "./scope.ts";
+import type { JobDescription, JobState, Resource } from "./model.ts";
+import { formatJobLine } from "./render/line.ts";
 
-/** Lifecycle of a job within one run. */
-export type JobState = "idle" | "scheduled" | "running" | "done" | "cancelled";
-
-/**
- * A shared resource (an SSH connection, a temp dir…) registered by a job with
- * {@link JobContext.use}: closed once, after the shutdown of the outermost run, in
- * decreasing `closeOrder` (remotest SSH hops first), each group in parallel.
- */
-export interface Resource {
-  close(): Promise<void>;
-  /** higher closes first @default 0 */
-  readonly closeOrder?: number;
-  /** name used when closing it fails */
-  readonly name?: string;
-}
+export type { JobDescription, JobState, Resource };
 
 /** What a job's function receives. */
 export interface JobContext {
@@ -82,9 +69,6 @@ export interface SequenceLike {
   readonly last: AbstractJob | undefined;
   readonly jobs: readonly AbstractJob[];
 }
-
-/** @internal key under which a nested scheduler finds its parent's run scope */
-export const SCOPE: unique symbol = Symbol("aiorch.scope");
 
 let generatedLabels = 0;
 
@@ -320,6 +304,11 @@ export abstract class AbstractJob<T = unknown> {
     return this._error;
   }
 
+  /** @internal the jobs of a group (a scheduler), undefined for a plain job */
+  _members(): readonly AbstractJob[] | undefined {
+    return undefined;
+  }
+
   /** Extra lines for detailed listings (commands of an SSH job…). */
   details(): string | undefined {
     return undefined;
@@ -345,18 +334,6 @@ export abstract class AbstractJob<T = unknown> {
     return formatJobLine(this);
   }
 }
-
-/** How a job describes itself to traces and codegen. */
-export type JobDescription =
-  | { kind: "opaque" }
-  | { kind: "function"; module: string; name: string; args?: readonly unknown[] }
-  | { kind: "scheduler" }
-  | {
-      kind: "commands";
-      node: Record<string, unknown>;
-      commands: readonly Record<string, unknown>[];
-    }
-  | { kind: string; [key: string]: unknown };
 
 /** Options of a plain {@link Job}. */
 export interface PlainJobOptions<T> extends JobOptions {
@@ -474,70 +451,3 @@ export function describeValue(x: unknown): string {
   if (typeof x === "string") return JSON.stringify(x);
   return `${typeof x} ${String(x)}`;
 }
-
-/** @internal per-job context: one small object, methods on the prototype */
-export class JobCtx implements JobContext {
-  readonly job: AbstractJob;
-  readonly frame: RunFrame;
-  constructor(job: AbstractJob, frame: RunFrame) {
-    this.job = job;
-    this.frame = frame;
-  }
-  get signal(): AbortSignal {
-    return this.frame.signal;
-  }
-  get label(): string {
-    return this.job.label;
-  }
-  get vars(): Record<string, string> {
-    return this.frame.scope.vars;
-  }
-  get [SCOPE](): RunFrame {
-    return this.frame;
-  }
-  // getters returning closures, so `({ log, use }) => …` destructuring works
-  get log(): (line: string) => void {
-    return (line: string) => this.output("log", line);
-  }
-  get use(): (resource: Resource) => void {
-    return (resource: Resource) => {
-      this.frame.scope.resources.add(resource);
-    };
-  }
-  /** @internal a readiness pattern watches the job's lines (see ready.ts) */
-  watchLine(_line: string): void {}
-  /** @internal emit an output line (used by SSH/local command jobs) */
-  output(stream: "stdout" | "stderr" | "log", line: string, host?: string, bytes?: Buffer): void {
-    this.watchLine(line);
-    const hub = this.frame.hub;
-    if (!hub.active) return;
-    hub.emit({
-      type: "job-output",
-      time: Date.now(),
-      job: this.job,
-      label: this.job.label,
-      path: this.frame.path,
-      stream,
-      // masked at the source: every view, file and trace gets the masked line
-      line: hasSecrets() ? maskSecrets(line) : line,
-      ...(host === undefined ? {} : { host }),
-      ...(bytes === undefined || hasSecrets() ? {} : { bytes }),
-    });
-  }
-}
-
-/** Emit an output line from inside a job (SSH and local command jobs use this). */
-export function emitOutput(
-  ctx: JobContext,
-  stream: "stdout" | "stderr" | "log",
-  line: string,
-  host?: string,
-  bytes?: Buffer,
-): void {
-  if (ctx instanceof JobCtx) ctx.output(stream, line, host, bytes);
-  else if (stream === "log") ctx.log(line);
-}
-
-import { hasSecrets, maskSecrets } from "./redact.ts";
-// late import to avoid a cycle at module evaluation
-import { formatJobLine } from "./render/line.ts";

@@ -8,24 +8,32 @@ import {
   SchedulerFailedError,
   ValidationError,
 } from "./errors.ts";
+import { JobCtx, SCOPE } from "./context.ts";
+import type { EndFacts, EndReason, PlanNode } from "./model.ts";
+import { buildPlan, statusOf } from "./plan.ts";
 import { EventHub, type RunEvent, type RunListener } from "./events.ts";
 import * as graph from "./graph.ts";
 import { MinHeap } from "./graph.ts";
 import {
   AbstractJob,
   type JobContext,
-  JobCtx,
   type JobDescription,
   type JobOptions,
   type JobState,
   type Resource,
-  SCOPE,
   describeValue,
   isSequence,
   type Requirement,
   type SequenceLike,
 } from "./job.ts";
-import { formatDebrief, formatList, formatWhy } from "./render/list.ts";
+import {
+  type DebriefInput,
+  type DebriefLine,
+  debriefLines,
+  formatDebrief,
+  formatList,
+  formatWhy,
+} from "./render/list.ts";
 import { formatDot } from "./render/dot.ts";
 import { formatMermaid } from "./render/mermaid.ts";
 import { ReadyCtx, type ReadyWatch, watchReadiness } from "./ready.ts";
@@ -81,8 +89,7 @@ export interface RunOptions {
   vars?: Record<string, string>;
 }
 
-/** Why the last run ended. */
-export type EndReason = "ok" | "timeout" | "critical" | "cancelled";
+export type { EndReason };
 
 /** A problem reported at shutdown: a hook that threw or did not return in time. */
 export interface ShutdownProblem {
@@ -212,6 +219,11 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** Direct jobs, in insertion order. */
   get jobs(): readonly AbstractJob[] {
+    return this.items;
+  }
+
+  /** @internal */
+  override _members(): readonly AbstractJob[] {
     return this.items;
   }
 
@@ -424,6 +436,7 @@ export class Scheduler extends AbstractJob<boolean> {
         label,
         path: ownPath,
         jobs: n,
+        ...(p.root ? { plan: this.plan({ details: true }) } : {}),
         ...(p.timeout === undefined ? {} : { timeout: p.timeout }),
         ...(p.window ? { window: p.window } : {}),
       });
@@ -610,14 +623,7 @@ export class Scheduler extends AbstractJob<boolean> {
         if (timer) clearTimeout(timer);
         p.parentSignal?.removeEventListener("abort", onParentAbort);
         this.reason = reason;
-        const why =
-          reason === "ok"
-            ? "end of run"
-            : reason === "timeout"
-              ? `timed out after ${p.timeout} ms`
-              : reason === "critical"
-                ? `critical job "${this.criticalFailure?.label}" failed`
-                : "cancelled";
+        const why = reason === "ok" ? "end of run" : formatWhy(this.endFacts(), { cause: false });
         const now = Date.now();
         const aborted: Promise<unknown>[] = [];
         for (let i = 0; i < n; i++) {
@@ -787,27 +793,60 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** `ok`, `timed out after N ms`, `critical job X failed: msg`, `cancelled` or `not run`. */
   why(): string {
-    return formatWhy(this);
+    return formatWhy(this.endFacts());
+  }
+
+  /** @internal the facts of the last run's end, as the views read them */
+  endFacts(): EndFacts {
+    const j = this.criticalFailure;
+    return {
+      reason: this.reason,
+      timeout: this.usedTimeout,
+      critical: j && { label: j.label, error: j.raisedException() },
+    };
+  }
+
+  /** The plan of this scheduler's tree: plain nodes, as the `run-start` event carries it. */
+  plan(opts: { details?: boolean } = {}): PlanNode {
+    return buildPlan({ root: this, details: opts.details ?? false }).root;
   }
 
   /** One line per job in topological order, with stable ids; nested schedulers indented. */
   list(opts: { details?: boolean; ascii?: boolean } = {}): string {
-    return formatList(this, opts);
+    const plan = buildPlan({ root: this, details: opts.details ?? false });
+    return formatList({ ...opts, plan: plan.root, status: statusOf(plan) });
   }
 
   /** `why()`, the list, and every failure with its message (stack for critical ones). */
   debrief(opts: { details?: boolean; ascii?: boolean } = {}): string {
-    return formatDebrief(this, opts);
+    return formatDebrief(this.debriefInput(opts));
+  }
+
+  /** The debrief as toned lines (verdict, list, failures), for colour renderers. */
+  debriefLines(opts: { details?: boolean; ascii?: boolean } = {}): DebriefLine[] {
+    return debriefLines(this.debriefInput(opts));
+  }
+
+  private debriefInput(opts: { details?: boolean; ascii?: boolean }): DebriefInput {
+    const plan = buildPlan({ root: this, details: opts.details ?? false });
+    return {
+      ...opts,
+      plan: plan.root,
+      status: statusOf(plan),
+      end: this.endFacts(),
+      elapsed: this.elapsed,
+      problems: this.problems,
+    };
   }
 
   /** Graphviz DOT: nested schedulers as clusters, critical jobs in red, forever dashed. */
   exportDot(): string {
-    return formatDot(this);
+    return formatDot(this.plan());
   }
 
   /** Mermaid flowchart: nested schedulers as subgraphs, same styling as DOT. */
   exportMermaid(): string {
-    return formatMermaid(this);
+    return formatMermaid(this.plan());
   }
 
   /** `D done + R running + I idle = N` over direct jobs. */
@@ -865,14 +904,12 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** Jobs with no requirement. */
   entryJobs(): AbstractJob[] {
-    return this.items.filter((j) => ![...j._required].some((r) => this.members.has(r)));
+    return graph.entryJobs({ jobs: this.items });
   }
 
   /** Jobs nothing requires (forever jobs excluded unless `forever` is true). */
   exitJobs(opts: { forever?: boolean } = {}): AbstractJob[] {
-    const required = new Set<AbstractJob>();
-    for (const j of this.items) for (const r of j._required) required.add(r);
-    return this.items.filter((j) => !required.has(j) && (opts.forever || !j.forever));
+    return graph.exitJobs({ jobs: this.items, forever: opts.forever ?? false });
   }
 
   /** Direct requirements of the given jobs. */

@@ -1,5 +1,5 @@
 import type { EventHub } from "./events.ts";
-import type { Resource } from "./job.ts";
+import type { Resource } from "./model.ts";
 
 /** @internal state shared by every scheduler of one outermost run */
 export interface RunScope {

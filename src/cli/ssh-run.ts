@@ -29,7 +29,7 @@ import {
   type TargetSpec,
 } from "../ssh/targets.ts";
 import { EXIT, exitSoon, signalExit } from "./exit.ts";
-import type { SshCliOptions } from "./ssh.ts";
+import type { SshCliOptions } from "./ssh-options.ts";
 
 /** `aiorch ssh`: the command line (or with -s a script) on every target; the exit code. */
 export function sshMain(words: string[], opts: SshCliOptions): Promise<number> {

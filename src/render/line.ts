@@ -1,7 +1,46 @@
 import { inspect } from "node:util";
 import { maskSecrets } from "../redact.ts";
 import { describeError } from "../errors.ts";
-import type { AbstractJob, JobState } from "../job.ts";
+import type { JobState } from "../model.ts";
+
+/** What a badge shows: plain facts, from a plan node and its status, or a live job. */
+export interface BadgeFacts {
+  readonly critical: boolean;
+  readonly forever: boolean;
+  readonly state: JobState;
+  readonly failed: boolean;
+}
+
+/** What an outcome column shows. */
+export interface OutcomeFacts extends BadgeFacts {
+  readonly result?: unknown;
+  readonly error?: unknown;
+}
+
+/** The part of a job `toString()` reads (an `AbstractJob` is one; render/ never imports it). */
+export interface LineJob {
+  readonly critical: boolean;
+  readonly forever: boolean;
+  readonly state: JobState;
+  readonly kind: string;
+  readonly label: string;
+  readonly required: Iterable<{ readonly label: string }>;
+  isFailed(): boolean;
+  result(): unknown;
+  raisedException(): unknown;
+}
+
+/** The badge and outcome facts of a live job. */
+export function factsOf(job: LineJob): OutcomeFacts {
+  return {
+    critical: job.critical,
+    forever: job.forever,
+    state: job.state,
+    failed: job.isFailed(),
+    result: job.result(),
+    error: job.raisedException(),
+  };
+}
 
 /** Badge characters, unicode and ASCII (reference A6; `cancelled` is ours). */
 const UNICODE = {
@@ -14,6 +53,8 @@ const UNICODE = {
   running: "↺",
   done: "☓",
   cancelled: "⊘",
+  /** one-glyph badge of a failed job, where a single badge stands for the job (live, plain) */
+  failedJob: "★",
 } as const;
 const ASCII = {
   critical: "!",
@@ -25,7 +66,21 @@ const ASCII = {
   running: "o",
   done: "x",
   cancelled: "/",
+  failedJob: "!",
 } as const;
+
+/** A badge's name in the one table. */
+export type BadgeName = keyof typeof UNICODE;
+
+/** The badge `name` from the one table (unicode, or ASCII). */
+export function badgeOf(name: BadgeName, ascii = useAscii()): string {
+  return (ascii ? ASCII : UNICODE)[name];
+}
+
+/** The one badge of a job in a state (`failed` for a job done with an exception). */
+export function jobBadge(state: JobState | "failed", ascii = useAscii()): string {
+  return badgeOf(state === "failed" ? "failedJob" : state, ascii);
+}
 
 let asciiDefault: boolean | undefined;
 
@@ -47,12 +102,12 @@ export function useAscii(): boolean {
 
 /** The badge as fixed-width columns: critical, outcome, lifecycle, forever. */
 export function badgeColumns(
-  job: AbstractJob,
+  job: BadgeFacts,
   ascii = useAscii(),
 ): [string, string, string, string] {
   const b = ascii ? ASCII : UNICODE;
   const blank = ascii ? "  " : " ";
-  const outcome = job.isFailed()
+  const outcome = job.failed
     ? b.failed
     : job.state === "running" || job.state === "done"
       ? b.ok
@@ -82,10 +137,9 @@ export function formatValue(value: unknown): string {
 }
 
 /** `-> value`, `!! Error: msg`, `[cancelled]` or `[not done]`. */
-export function formatOutcome(job: AbstractJob): string {
-  if (job.isFailed())
-    return `!! ${job.critical ? "CRITICAL " : ""}${describeError(job.raisedException())}`;
-  if (job.state === "done") return `-> ${formatValue(job.result())}`;
+export function formatOutcome(job: OutcomeFacts): string {
+  if (job.failed) return `!! ${job.critical ? "CRITICAL " : ""}${describeError(job.error)}`;
+  if (job.state === "done") return `-> ${formatValue(job.result)}`;
   if (job.state === "cancelled") return "[cancelled]";
   return "[not done]";
 }
@@ -95,9 +149,10 @@ export function formatOutcome(job: AbstractJob): string {
  * Blank columns are dropped, and so is the "ran without exception" mark: here the result
  * or `!! exception` that follows already says it.
  */
-export function formatJobLine(job: AbstractJob, ascii = useAscii()): string {
+export function formatJobLine(job: LineJob, ascii = useAscii()): string {
   const ok = (ascii ? ASCII : UNICODE).ok;
-  const badge = badgeColumns(job, ascii)
+  const facts = factsOf(job);
+  const badge = badgeColumns(facts, ascii)
     .filter((c) => c.trim() !== "" && c !== ok)
     .join(" ");
   const reqs = [...job.required].map((r) => r.label);
@@ -105,7 +160,7 @@ export function formatJobLine(job: AbstractJob, ascii = useAscii()): string {
     badge,
     job.kind,
     job.label,
-    formatOutcome(job),
+    formatOutcome(facts),
     reqs.length ? `requires {${reqs.join(", ")}}` : "",
   ]
     .filter((x) => x !== "")

@@ -1,14 +1,10 @@
 import { describeError } from "../errors.ts";
-import { maskSecrets } from "../redact.ts";
-import type { RunEvent } from "../events.ts";
-import type { AbstractJob, JobState } from "../job.ts";
+import type { JobOutputEvent, JobStateEvent, RunEvent, RunStartEvent } from "../events.ts";
+import type { JobDescription, JobState, PlanNode } from "../model.ts";
 import { cleanLine } from "./cells.ts";
-import { isScheduler } from "./list.ts";
 
 /** What the live view and the timeline know about one job, built from run events only. */
 export interface LiveJob {
-  /** the job object, for lookups; views only read the fields below */
-  readonly job: AbstractJob;
   /** `path/label`, unique within the run */
   readonly key: string;
   readonly label: string;
@@ -62,7 +58,8 @@ export interface LiveState {
   timeout: number | undefined;
   /** jobs in display order: topological, depth first (as `list()`) */
   jobs: LiveJob[];
-  byJob: Map<AbstractJob, LiveJob>;
+  /** jobs by `path/label` key */
+  byKey: Map<string, LiveJob>;
   counts: LiveCounts;
   /** set by the root's run-end */
   result: { ok: boolean; reason: string; elapsed: number } | undefined;
@@ -73,7 +70,7 @@ export interface LiveState {
   /** bumped on every change, so a view can skip redraws */
   version: number;
   /** the scheduler whose run-start came first: the root of the view */
-  root: AbstractJob | undefined;
+  root: RunStartEvent["scheduler"] | undefined;
   /** groups by key, for parent lookups */
   groups: Map<string, LiveJob>;
 }
@@ -96,7 +93,7 @@ export function createLiveState({
     endedAt: 0,
     timeout: undefined,
     jobs: [],
-    byJob: new Map(),
+    byKey: new Map(),
     counts: { idle: 0, scheduled: 0, running: 0, done: 0, failed: 0, cancelled: 0 },
     result: undefined,
     hosts: false,
@@ -133,11 +130,11 @@ export function reduceLiveState(state: LiveState, e: RunEvent): LiveState {
         state.timeout = e.timeout;
         if (!state.title) state.title = e.label;
       }
-      registerTree(state, e.scheduler, isRoot ? [] : [...e.path, e.label]);
+      if (e.plan) registerPlan(state, e.plan);
       return state;
     }
     case "job-state": {
-      const j = state.byJob.get(e.job) ?? registerJob(state, e.job, e.path);
+      const j = state.byKey.get(keyOf(e)) ?? registerLate(state, e);
       const before = bucketOf(j);
       const wasEnded = j.state === "done" || j.state === "cancelled";
       j.state = e.state;
@@ -160,7 +157,7 @@ export function reduceLiveState(state: LiveState, e: RunEvent): LiveState {
       return state;
     }
     case "job-output": {
-      const j = state.byJob.get(e.job) ?? registerJob(state, e.job, e.path);
+      const j = state.byKey.get(keyOf(e)) ?? registerLate(state, e);
       const line = cleanLine(e.line);
       if (line !== "") {
         j.output.push(e.stream === "stderr" ? `! ${line}` : line);
@@ -200,41 +197,77 @@ function resetState(state: LiveState): void {
   state.endedAt = 0;
 }
 
-/** Register a scheduler's jobs, depth first in topological order (as `list()`). */
-function registerTree(state: LiveState, scheduler: AbstractJob, path: readonly string[]): void {
-  if (!isScheduler(scheduler)) return;
-  const added: AbstractJob[] = [];
-  const walk = (s: AbstractJob, p: readonly string[]): void => {
-    if (!isScheduler(s)) return;
-    for (const j of s.topologicalOrder()) {
-      if (!state.byJob.has(j)) {
-        registerJob(state, j, p, true);
-        added.push(j);
-      }
-      if (isScheduler(j)) walk(j, [...p, j.label]);
-    }
-  };
-  walk(scheduler, path);
-  for (const j of added) {
-    const lj = state.byJob.get(j)!;
-    lj.requires = [...j.required].flatMap((r) => state.byJob.get(r) ?? []);
-  }
+/** `path/label` of an event's job. */
+function keyOf(e: { readonly path: readonly string[]; readonly label: string }): string {
+  return e.path.length === 0 ? e.label : `${e.path.join("/")}/${e.label}`;
 }
 
-function registerJob(
-  state: LiveState,
-  job: AbstractJob,
-  path: readonly string[],
-  inOrder = false,
-): LiveJob {
+/** Register the jobs of a plan, depth first in topological order (as `list()`). */
+function registerPlan(state: LiveState, plan: PlanNode): void {
+  const added: [LiveJob, PlanNode][] = [];
+  const byId = new Map<string, LiveJob>();
+  const walk = (g: PlanNode): void => {
+    for (const n of g.children ?? []) {
+      const key = keyOf(n);
+      let lj = state.byKey.get(key);
+      if (!lj) {
+        lj = registerJob(state, { ...n, key }, true);
+        added.push([lj, n]);
+      }
+      byId.set(n.id, lj);
+      if (n.group) walk(n);
+    }
+  };
+  walk(plan);
+  for (const [lj, n] of added) lj.requires = n.requires.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** A job no plan announced (a run started without one): from its first event. */
+function registerLate(state: LiveState, e: JobStateEvent | JobOutputEvent): LiveJob {
+  const j = e.job;
+  let description: JobDescription = { kind: "opaque" };
+  let details: string | undefined;
+  try {
+    description = j.describe();
+    details = j.details();
+  } catch {
+    // a job whose description throws is shown without one
+  }
+  return registerJob(state, {
+    key: keyOf(e),
+    label: e.label,
+    path: e.path,
+    kind: j.kind,
+    group: false,
+    critical: j.critical,
+    forever: j.forever,
+    description,
+    ...(details ? { details } : {}),
+  });
+}
+
+/** What a job is registered from: a plan node, or a late job's first event. */
+interface JobFacts {
+  key: string;
+  label: string;
+  path: readonly string[];
+  kind: string;
+  group: boolean;
+  critical: boolean;
+  forever: boolean;
+  description: JobDescription;
+  details?: string;
+}
+
+function registerJob(state: LiveState, job: JobFacts, inOrder = false): LiveJob {
+  const path = job.path;
   const parent = path.length > 0 ? state.groups.get(path.join("/")) : undefined;
   const lj: LiveJob = {
-    job,
-    key: [...path, job.label].join("/"),
+    key: job.key,
     label: job.label,
     path,
     kind: job.kind,
-    group: isScheduler(job),
+    group: job.group,
     critical: job.critical,
     forever: job.forever,
     requires: [],
@@ -250,7 +283,7 @@ function registerJob(
     members: 0,
     membersEnded: 0,
   };
-  describeJob(lj);
+  describeJob(lj, job);
   if (lj.host !== undefined) state.hosts = true;
   if (parent) parent.members++;
   if (!lj.group) state.counts.idle++;
@@ -258,7 +291,7 @@ function registerJob(
   // a tree walk registers in display order; a late job goes after its group's members
   if (inOrder || !parent) state.jobs.push(lj);
   else state.jobs.splice(lastDescendantIndex(state, parent) + 1, 0, lj);
-  state.byJob.set(job, lj);
+  state.byKey.set(lj.key, lj);
   return lj;
 }
 
@@ -270,17 +303,12 @@ function lastDescendantIndex(state: LiveState, group: LiveJob): number {
 }
 
 /** Host and command text from the job's own description (SSH jobs describe their node). */
-function describeJob(lj: LiveJob): void {
-  try {
-    const d = lj.job.describe();
-    if (d.kind === "commands" && typeof d.node === "object" && d.node !== null) {
-      const host = (d.node as Record<string, unknown>).host;
-      if (typeof host === "string" && host !== "localhost") lj.host = host;
-    } else if (d.kind === "function" && typeof d.module === "string")
-      lj.command = `${String(d.name)}() from ${d.module}`;
-    const details = lj.job.details();
-    if (details) lj.command = maskSecrets(details);
-  } catch {
-    // a job whose description throws is shown without one
-  }
+function describeJob(lj: LiveJob, job: JobFacts): void {
+  const d = job.description;
+  if (d.kind === "commands" && typeof d.node === "object" && d.node !== null) {
+    const host = (d.node as Record<string, unknown>).host;
+    if (typeof host === "string" && host !== "localhost") lj.host = host;
+  } else if (d.kind === "function" && typeof d.module === "string")
+    lj.command = `${String(d.name)}() from ${d.module}`;
+  if (job.details) lj.command = job.details;
 }

@@ -1,7 +1,7 @@
 import { describeError } from "../errors.ts";
 import type { RunEvent } from "../events.ts";
 import { stripControls } from "./cells.ts";
-import { stateBadge, useAscii } from "./line.ts";
+import { jobBadge, stateBadge, useAscii } from "./line.ts";
 
 let lastTime = Number.NaN;
 let lastClock = "";
@@ -53,7 +53,7 @@ export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | un
       const dur =
         e.state === "running" ? "" : ` (${Math.max(0, e.job.endedAt - e.job.startedAt)} ms)`;
       const failed = e.state === "done" && e.error !== undefined;
-      const badge = failed ? (ascii ? "!" : "★") : stateBadge(e.state, ascii);
+      const badge = jobBadge(failed ? "failed" : e.state, ascii);
       const what =
         e.state === "running"
           ? "started"

@@ -1,4 +1,4 @@
-import type { JobState } from "../job.ts";
+import type { JobState } from "../model.ts";
 import type { LiveJob, LiveState } from "./live-state.ts";
 
 /** How a job's run ended, as the report colours it. */

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { emitOutput, type JobContext, type JobFn } from "../job.ts";
+import { emitOutput } from "../context.ts";
+import type { JobContext, JobFn } from "../job.ts";
 import { noteWork } from "./describe.ts";
 import type { JsonValue, ReplaySpec, TraceError, TraceLine } from "./types.ts";
 
