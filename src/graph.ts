@@ -16,6 +16,53 @@ function indexOf(jobs: Jobs): Map<AbstractJob, number> {
   return m;
 }
 
+/** Successors of each job in compressed form, and how many requirements each job has. */
+export interface SuccessorIndex {
+  /** successors of job i are succ[off[i] .. off[i+1]), in insertion order */
+  readonly off: Int32Array;
+  readonly succ: Int32Array;
+  /** requirements of job i inside `jobs` */
+  readonly pending: Int32Array;
+}
+
+/**
+ * The successor index of `jobs`, typed arrays only (a run builds it on 100k-job graphs);
+ * requirements outside `jobs` are ignored, recognised through the scratch `_index`.
+ */
+export function successorIndex({ jobs }: { jobs: Jobs }): SuccessorIndex {
+  const n = jobs.length;
+  for (let i = 0; i < n; i++) jobs[i]!._index = i;
+  const inside = (r: AbstractJob): boolean => jobs[r._index] === r;
+  const pending = new Int32Array(n);
+  const off = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const req = jobs[i]!._req;
+    if (req === undefined) continue;
+    if (req instanceof AbstractJob) {
+      if (inside(req)) {
+        pending[i] = 1;
+        off[req._index + 1]!++;
+      }
+    } else
+      for (const r of req)
+        if (inside(r)) {
+          pending[i]!++;
+          off[r._index + 1]!++;
+        }
+  }
+  for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
+  const succ = new Int32Array(off[n]!);
+  const fill = off.slice(0, n);
+  for (let i = 0; i < n; i++) {
+    const req = jobs[i]!._req;
+    if (req === undefined) continue;
+    if (req instanceof AbstractJob) {
+      if (inside(req)) succ[fill[req._index]!++] = i;
+    } else for (const r of req) if (inside(r)) succ[fill[r._index]!++] = i;
+  }
+  return { off, succ, pending };
+}
+
 /** Successor lists by index (only edges inside `jobs`), each in insertion order. */
 export function successorLists(jobs: Jobs): number[][] {
   const idx = indexOf(jobs);

@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { addSecrets } from "./redact.ts";
 import {
   AiorchError,
@@ -8,18 +7,16 @@ import {
   SchedulerFailedError,
   ValidationError,
 } from "./errors.ts";
-import { JobCtx, SCOPE } from "./context.ts";
+import { SCOPE } from "./context.ts";
 import type { EndFacts, EndReason, PlanNode } from "./model.ts";
 import { buildPlan, statusOf } from "./plan.ts";
 import { EventHub, type RunEvent, type RunListener } from "./events.ts";
 import * as graph from "./graph.ts";
-import { MinHeap } from "./graph.ts";
 import {
   AbstractJob,
   type JobContext,
   type JobDescription,
   type JobOptions,
-  type JobState,
   type Resource,
   describeValue,
   isSequence,
@@ -36,7 +33,7 @@ import {
 } from "./render/list.ts";
 import { formatDot } from "./render/dot.ts";
 import { formatMermaid } from "./render/mermaid.ts";
-import { ReadyCtx, type ReadyWatch, watchReadiness } from "./ready.ts";
+import { Run, settleWithin } from "./run.ts";
 import type { RunFrame, RunScope } from "./scope.ts";
 
 /** What a scheduler accepts: jobs, sequences, iterables of them. */
@@ -132,10 +129,9 @@ export class Scheduler extends AbstractJob<boolean> {
   private readonly items: AbstractJob[] = [];
   private readonly members = new Set<AbstractJob>();
   private readonly hub = new EventHub();
-  private reason: EndReason | undefined;
-  private criticalFailure: AbstractJob | undefined;
+  /** the current or last run */
+  private last: Run | undefined;
   private usedTimeout: number | undefined;
-  private elapsed = 0;
   private running = false;
   private shutdownPromise: Promise<boolean> | undefined;
   private problems: ShutdownProblem[] = [];
@@ -404,290 +400,41 @@ export class Scheduler extends AbstractJob<boolean> {
   }
 
   private resetRun(): void {
-    this.reason = undefined;
-    this.criticalFailure = undefined;
+    this.last = undefined;
     this.shutdownPromise = undefined;
     this.problems = [];
-    this.elapsed = 0;
   }
 
-  private execute(p: ExecParams): Promise<boolean> {
-    const jobs = this.items;
-    const n = jobs.length;
-    const hub = this.hub;
+  private async execute(p: ExecParams): Promise<boolean> {
     this.running = true;
     this.resetRun();
     this.path = p.root ? p.path : p.path.slice(0, -1);
     // the outermost run() reset every job of the tree already
-    hub.parent = p.parentHub;
+    this.hub.parent = p.parentHub;
     this.usedTimeout = p.timeout;
-    const startTime = Date.now();
-    const ac = new AbortController();
-    // every job of the run listens to this one signal: no "possible leak" warning past 10
-    setMaxListeners(0, ac.signal);
-    const frame: RunFrame = { scope: p.scope, signal: ac.signal, path: p.path, hub };
-    const label = this.label;
-    const ownPath = p.root ? p.path : p.path.slice(0, -1);
-    if (hub.active)
-      hub.emit({
-        type: "run-start",
-        time: startTime,
-        scheduler: this,
-        label,
-        path: ownPath,
-        jobs: n,
-        ...(p.root ? { plan: this.plan({ details: true }) } : {}),
-        ...(p.timeout === undefined ? {} : { timeout: p.timeout }),
-        ...(p.window ? { window: p.window } : {}),
-      });
-
-    // index and successors in compressed form: succ[off[i] .. off[i+1]) in insertion order
-    for (let i = 0; i < n; i++) jobs[i]!._index = i;
-    const pending = new Int32Array(n);
-    const off = new Int32Array(n + 1);
-    let nonForeverLeft = 0;
-    for (let i = 0; i < n; i++) {
-      const job = jobs[i]!;
-      if (!job.forever) nonForeverLeft++;
-      const req = job._req;
-      if (req === undefined) continue;
-      if (req instanceof AbstractJob) {
-        pending[i] = 1;
-        off[req._index + 1]!++;
-      } else {
-        pending[i] = job._reqCount();
-        for (const r of req) off[r._index + 1]!++;
-      }
-    }
-    for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
-    const succ = new Int32Array(off[n]!);
-    const fill = off.slice(0, n);
-    for (let i = 0; i < n; i++) {
-      const req = jobs[i]!._req;
-      if (req === undefined) continue;
-      if (req instanceof AbstractJob) succ[fill[req._index]!++] = i;
-      else for (const r of req) succ[fill[r._index]!++] = i;
-    }
-
-    const nonForeverTotal = nonForeverLeft;
-    // forever jobs release their successors when ready, before they end: 1 once released
-    const released = nonForeverTotal < n ? new Uint8Array(n) : undefined;
-    const watches: (ReadyWatch | undefined)[] = [];
-    // jobs not yet ready or done, for a forever nested scheduler's own readiness
-    let readyLeft = n;
-    const window = p.window && p.window > 0 ? p.window : Number.POSITIVE_INFINITY;
-    const heap = new MinHeap();
-    const inflight: (Promise<unknown> | undefined)[] = new Array(n);
-    let running = 0;
-    let ended = 0;
-    let finished = false;
-    let timer: NodeJS.Timeout | undefined;
-
-    return new Promise<boolean>((resolve) => {
-      const setState = (job: AbstractJob, state: JobState, error?: unknown): void => {
-        const previous = job._state;
-        job._state = state;
-        if (hub.active)
-          hub.emit({
-            type: "job-state",
-            time: Date.now(),
-            job,
-            label: job.label,
-            path: p.path,
-            state,
-            previous,
-            ...(error === undefined ? {} : { error }),
-          });
-      };
-
-      const start = (i: number): void => {
-        const job = jobs[i]!;
-        running++;
-        job._startedAt = Date.now();
-        setState(job, "running");
-        const ctx = job.forever ? startForever(i, job) : new JobCtx(job, frame);
-        let pr: Promise<unknown>;
-        try {
-          pr = Promise.resolve(job.run(ctx));
-        } catch (err) {
-          pr = Promise.reject(err);
-        }
-        inflight[i] = pr;
-        pr.then(
-          (v) => onEnd(i, true, v),
-          (e) => onEnd(i, false, e),
-        );
-      };
-
-      // a forever job is ready once started (released after the current start loop, so
-      // jobs ready before it keep their insertion order), or once its check passes
-      const startForever = (i: number, job: AbstractJob): JobCtx => {
-        if (job.ready === undefined) {
-          // a group is ready once each of its jobs is ready or done
-          if (job instanceof Scheduler)
-            return new JobCtx(job, { ...frame, onReady: () => markReady(i) });
-          queueMicrotask(() => markReady(i));
-          return new JobCtx(job, frame);
-        }
-        const ctx = new ReadyCtx(job, frame);
-        const watch = watchReadiness({
-          job,
-          ctx,
-          onReady: () => markReady(i),
-          onFail: (err) => onEnd(i, false, err),
-        });
-        watches[i] = watch;
-        return ctx;
-      };
-
-      const markReady = (i: number): void => {
-        const job = jobs[i]!;
-        if (finished || job._state !== "running" || released![i]) return;
-        released![i] = 1;
-        if (hub.active)
-          hub.emit({
-            type: "job-ready",
-            time: Date.now(),
-            job,
-            label: job.label,
-            path: p.path,
-          });
-        settle();
-        release(i);
-        drain();
-      };
-
-      const settle = (): void => {
-        if (--readyLeft === 0) p.onReady?.();
-      };
-
-      const release = (i: number): void => {
-        for (let k = off[i]!, e = off[i + 1]!; k < e; k++) {
-          const s = succ[k]!;
-          if (--pending[s]! === 0) {
-            if (window === Number.POSITIVE_INFINITY) start(s);
-            else {
-              heap.push(s);
-              setState(jobs[s]!, "scheduled");
-            }
-          }
-        }
-      };
-
-      const drain = (): void => {
-        while (heap.size > 0 && running < window) start(heap.pop());
-      };
-
-      const onEnd = (i: number, ok: boolean, value: unknown): void => {
-        const job = jobs[i]!;
-        if (finished || job._state !== "running") return; // abandoned after cancel
-        inflight[i] = undefined;
-        running--;
-        job._endedAt = Date.now();
-        if (watches[i] !== undefined) {
-          watches[i]!.stop(new CancelledError("CANCELLED", "job ended", { label: job.label }));
-          watches[i] = undefined;
-        }
-        if (ok) {
-          job._result = value;
-          setState(job, "done");
-        } else {
-          job._error = value;
-          job._failed = true;
-          setState(job, "done", value);
-          if (job.critical) {
-            this.criticalFailure = job;
-            void end("critical");
-            return;
-          }
-        }
-        if (!job.forever) nonForeverLeft--;
-        ended++;
-        if (nonForeverTotal > 0 ? nonForeverLeft === 0 : ended === n) {
-          void end("ok");
-          return;
-        }
-        if (released === undefined || released[i] === 0) {
-          if (released) released[i] = 1;
-          settle();
-          release(i);
-        }
-        drain();
-      };
-
-      const onParentAbort = (): void => void end("cancelled");
-
-      const end = async (reason: EndReason): Promise<void> => {
-        if (finished) return;
-        finished = true;
-        if (timer) clearTimeout(timer);
-        p.parentSignal?.removeEventListener("abort", onParentAbort);
-        this.reason = reason;
-        const why = reason === "ok" ? "end of run" : formatWhy(this.endFacts(), { cause: false });
-        const now = Date.now();
-        const aborted: Promise<unknown>[] = [];
-        for (let i = 0; i < n; i++) {
-          const job = jobs[i]!;
-          if (job._state === "running") {
-            const err = new CancelledError(
-              reason === "timeout" ? "TIMEOUT" : "CANCELLED",
-              `cancelled: ${why}`,
-              {
-                label: job.label,
-              },
-            );
-            job._error = err;
-            job._endedAt = now;
-            setState(job, "cancelled", err);
-            const pr = inflight[i];
-            if (pr) aborted.push(pr);
-          } else if (job._state === "scheduled") setState(job, "idle");
-        }
-        heap.clear();
-        ac.abort(
-          new CancelledError(reason === "timeout" ? "TIMEOUT" : "CANCELLED", why, { label }),
-        );
-        // after the run's abort, so watched jobs see the run's reason
-        for (const w of watches) w?.stop(undefined);
-        if (aborted.length > 0) await settleWithin(aborted, this.cancelGrace);
-        this.elapsed = Date.now() - startTime;
+    const run = new Run({
+      owner: this,
+      jobs: this.items,
+      hub: this.hub,
+      scope: p.scope,
+      parentSignal: p.parentSignal,
+      path: p.path,
+      ownPath: this.path,
+      timeout: p.timeout,
+      window: p.window,
+      cancelGrace: this.cancelGrace,
+      plan: p.root ? () => this.plan({ details: true }) : undefined,
+      onReady: p.onReady,
+      wrapUp: async () => {
         await this.shutdown();
         if (p.root) await this.closeResources(p.scope);
         this.running = false;
-        if (hub.active)
-          hub.emit({
-            type: "run-end",
-            time: Date.now(),
-            scheduler: this,
-            label,
-            path: ownPath,
-            ok: reason === "ok",
-            reason,
-            elapsed: this.elapsed,
-          });
-        hub.parent = undefined;
-        resolve(reason === "ok");
-      };
-
-      if (p.parentSignal?.aborted) {
-        void end("cancelled");
-        return;
-      }
-      p.parentSignal?.addEventListener("abort", onParentAbort, { once: true });
-      if (p.timeout !== undefined) timer = setTimeout(() => void end("timeout"), p.timeout);
-      if (n === 0) {
-        void end("ok");
-        return;
-      }
-      for (let i = 0; i < n && !finished; i++) {
-        if (pending[i] !== 0) continue;
-        if (running < window) start(i);
-        else {
-          heap.push(i);
-          setState(jobs[i]!, "scheduled");
-        }
-      }
+      },
     });
+    this.last = run;
+    const ok = await run.start();
+    this.hub.parent = undefined;
+    return ok;
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -744,6 +491,16 @@ export class Scheduler extends AbstractJob<boolean> {
         ok: problems.length === 0,
         problems,
       });
+  }
+
+  private get reason(): EndReason | undefined {
+    return this.last?.reason;
+  }
+  private get criticalFailure(): AbstractJob | undefined {
+    return this.last?.criticalJob;
+  }
+  private get elapsed(): number {
+    return this.last?.elapsed ?? 0;
   }
 
   /** Shutdown hooks that threw or were too slow in the last run. */
@@ -985,17 +742,6 @@ function resetTree(s: Scheduler): void {
     if (j instanceof Scheduler) resetTree(j);
     else j._reset();
   }
-}
-
-/** Wait for promises to settle, at most `ms`. */
-function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    Promise.allSettled(promises).then(() => undefined),
-    new Promise<void>((r) => {
-      t = setTimeout(r, ms);
-    }),
-  ]).finally(() => clearTimeout(t));
 }
 
 /** Run hooks in parallel; collect throws and those still pending after `ms`. */
