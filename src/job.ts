@@ -77,6 +77,10 @@ export function resetLabelCounter(): void {
   generatedLabels = 0;
 }
 
+/** Requirement lists longer than this get a membership index (a fan-in of 100k jobs). */
+const INDEXED = 32;
+const reqIndex = new WeakMap<AbstractJob, Set<AbstractJob>>();
+
 /**
  * Base of every job: a node of the dependency graph holding a function to run, not a
  * started promise, so a scheduler can run it again.
@@ -107,7 +111,7 @@ export abstract class AbstractJob<T = unknown> {
   /** @internal */
   _generatedLabel: boolean;
   /** @internal */
-  _req: AbstractJob | AbstractJob[] | Set<AbstractJob> | undefined = undefined;
+  _req: AbstractJob[] | undefined = undefined;
   /** @internal schedulers this job was added to (more than one is a validation error) */
   _owner: AbstractJob<boolean> | undefined;
   /** @internal further schedulers, when a job was added to several (a validation error) */
@@ -191,22 +195,12 @@ export abstract class AbstractJob<T = unknown> {
     return this._state;
   }
 
-  /** The jobs this one requires, in the order they were given. */
-  get required(): ReadonlySet<AbstractJob> {
-    return this._required;
-  }
-
   /**
-   * @internal requirements as a mutable Set. Storage is `_req`: nothing, one job, an exact-size
-   * array of up to 8, or a Set (a Set per job would double a job's memory), so this
-   * upgrades it to a Set: for cold paths only. Hot paths read `_req` directly.
+   * The jobs this one requires, in the order they were given: a read-only snapshot (the
+   * storage is not touched; `requires` / `unrequire` change it).
    */
-  get _required(): Set<AbstractJob> {
-    const r = this._req;
-    if (r instanceof Set) return r;
-    const set = new Set<AbstractJob>(r instanceof AbstractJob ? [r] : r);
-    this._req = set;
-    return set;
+  get required(): ReadonlySet<AbstractJob> {
+    return new Set(this._req);
   }
 
   /** @internal every scheduler this job was added to */
@@ -216,36 +210,52 @@ export abstract class AbstractJob<T = unknown> {
 
   /** @internal number of requirements */
   _reqCount(): number {
-    const r = this._req;
-    return r === undefined
-      ? 0
-      : r instanceof AbstractJob
-        ? 1
-        : r instanceof Set
-          ? r.size
-          : r.length;
+    return this._req === undefined ? 0 : this._req.length;
   }
 
-  /** @internal add one requirement */
+  /**
+   * @internal add one requirement. The one storage form is an array in the order given
+   * (undefined when none), exact-size while small (a spread or push would over-allocate
+   * on 100k-job graphs); past {@link INDEXED} entries a side index keeps membership O(1).
+   */
   _reqAdd(job: AbstractJob): void {
     const r = this._req;
-    if (r === undefined) this._req = job;
-    else if (r instanceof AbstractJob) {
-      if (r !== job) this._req = [r, job];
-    } else if (r instanceof Set) r.add(job);
-    else if (!r.includes(job)) {
-      if (r.length >= 8) {
-        const set = new Set(r);
-        set.add(job);
-        this._req = set;
-      } else {
-        // exact-size copy: a spread or push would over-allocate
-        const next = new Array<AbstractJob>(r.length + 1);
-        for (let k = 0; k < r.length; k++) next[k] = r[k]!;
-        next[r.length] = job;
-        this._req = next;
-      }
+    if (r === undefined) {
+      this._req = [job];
+      return;
     }
+    if (r.length < INDEXED) {
+      if (r.includes(job)) return;
+      if (r.length >= 8) {
+        r.push(job);
+        return;
+      }
+      const next = new Array<AbstractJob>(r.length + 1);
+      for (let k = 0; k < r.length; k++) next[k] = r[k]!;
+      next[r.length] = job;
+      this._req = next;
+      return;
+    }
+    let index = reqIndex.get(this);
+    if (index === undefined) {
+      index = new Set(r);
+      reqIndex.set(this, index);
+    }
+    if (index.has(job)) return;
+    index.add(job);
+    r.push(job);
+  }
+
+  /** @internal remove one requirement; false when it was not there */
+  _reqDelete(job: AbstractJob): boolean {
+    const r = this._req;
+    const k = r === undefined ? -1 : r.indexOf(job);
+    if (k < 0) return false;
+    r!.splice(k, 1);
+    if (r!.length < INDEXED) reqIndex.delete(this);
+    else reqIndex.get(this)?.delete(job);
+    if (r!.length === 0) this._req = undefined;
+    return true;
   }
 
   /** Start and end of the last run, epoch ms (0 when not started / not ended). */
@@ -280,7 +290,7 @@ export abstract class AbstractJob<T = unknown> {
 
   /** Remove requirements (same argument forms as `requires`); absent ones are ignored. */
   unrequire(...reqs: Requirement[]): this {
-    for (const job of flattenRequirements(reqs)) this._required.delete(job);
+    for (const job of flattenRequirements(reqs)) this._reqDelete(job);
     return this;
   }
 

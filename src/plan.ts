@@ -2,7 +2,7 @@
  * The plan of a scheduler tree: plain nodes (model.ts) built from the live jobs, once per
  * run or per listing, so views and the recorder read data instead of engine objects.
  */
-import { entryJobs, exitJobs, topologicalOrder } from "./graph.ts";
+import { entryJobs, exitJobs, requirementsOf, topologicalOrder } from "./graph.ts";
 import type { AbstractJob } from "./job.ts";
 import type { JobDescription, NodeStatus, PlanNode } from "./model.ts";
 import { maskSecrets } from "./redact.ts";
@@ -50,7 +50,7 @@ export function buildPlan({
       group: members !== undefined,
       critical: j.critical,
       forever: j.forever,
-      requires: idsOf(j._required),
+      requires: idsOf(requirementsOf(j)),
       description: describeSafely(j),
       path,
       index,

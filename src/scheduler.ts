@@ -310,9 +310,7 @@ export class Scheduler extends AbstractJob<boolean> {
         // owned by s means inside s (remove() keeps owners in step): the Set is asked only
         // for jobs owned elsewhere, e.g. a job shared by two schedulers, reported as such
         const req = job._req;
-        if (req instanceof AbstractJob) {
-          if (req._owner !== s && !s.members.has(req)) throw outsideRequirement(job, req, s);
-        } else if (req !== undefined)
+        if (req !== undefined)
           for (const r of req)
             if (r._owner !== s && !s.members.has(r)) throw outsideRequirement(job, r, s);
       }
@@ -647,7 +645,7 @@ export class Scheduler extends AbstractJob<boolean> {
   sanitize(): boolean {
     let changed = false;
     for (const [job, r] of graph.outsideRequirements({ jobs: this.items })) {
-      job._required.delete(r);
+      job._reqDelete(r);
       changed = true;
     }
     for (const j of this.items) if (j instanceof Scheduler && j.sanitize()) changed = true;
@@ -700,8 +698,8 @@ export class Scheduler extends AbstractJob<boolean> {
         },
       );
     for (const s of this.successors(job)) {
-      s._required.delete(job);
-      for (const r of job._required) if (r !== s) s._required.add(r);
+      s._reqDelete(job);
+      for (const r of graph.requirementsOf(job)) if (r !== s) s._reqAdd(r);
     }
     return this.remove(job);
   }
