@@ -64,6 +64,14 @@ export interface JobModelBase {
   /** explicit criticality; absent inherits the scenario's */
   critical?: boolean;
   forever?: boolean;
+  /** run again when it throws: attempts in all, and the backoff (initial delay in ms, or the full form) */
+  retry?: RetryModel;
+}
+
+/** A job's `retry` option, as data. */
+export interface RetryModel {
+  attempts: number;
+  backoff?: number | { initial?: number; max?: number; factor?: number };
 }
 
 /** A job of a scenario. */

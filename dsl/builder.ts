@@ -1,3 +1,4 @@
+import type { RetryOptions } from "../src/retry.ts";
 import { AiorchError } from "../src/errors.ts";
 import type { ParamInfo } from "../src/params.ts";
 import type { Scheduler } from "../src/scheduler.ts";
@@ -40,6 +41,7 @@ interface DeclareRuntime {
   forever?: unknown;
   ready?: unknown;
   readyTimeout?: unknown;
+  retry?: RetryOptions;
 }
 
 /** Anything `.include()` accepts: a typed builder or a dynamic scenario. */
@@ -73,6 +75,7 @@ export interface BuildCallOptions<P> {
  * - `D`: the scenario's default criticality
  * - `Q`: labels given to `.after(...)`, applied to the next declared job
  */
+
 export class ScenarioBuilder<
   U extends object = never,
   Keys extends string = never,
@@ -138,6 +141,7 @@ export class ScenarioBuilder<
         critical: opts.critical as boolean | undefined,
         forever: opts.forever === true,
         readiness: readinessOf(opts),
+        retry: opts.retry,
       }),
     );
   }
@@ -281,6 +285,7 @@ export class ScenarioBuilder<
         critical: opts.critical as boolean | undefined,
         forever: opts.forever === true,
         readiness: readinessOf(opts),
+        retry: opts.retry,
       }),
     );
   }
@@ -313,6 +318,7 @@ export class ScenarioBuilder<
         critical: opts.critical as boolean | undefined,
         forever: opts.forever === true,
         readiness: readinessOf(opts),
+        retry: opts.retry,
       }),
     );
   }

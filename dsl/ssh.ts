@@ -1,3 +1,4 @@
+import type { RetryOptions } from "../src/retry.ts";
 import { AiorchError } from "../src/errors.ts";
 import { type CommandNode, type CommandsInput, LocalNode, SshJob } from "../src/ssh/index.ts";
 import type { Entry, MakeContext } from "./core.ts";
@@ -18,6 +19,7 @@ export function sshEntry({
   critical,
   forever,
   readiness,
+  retry,
 }: {
   label: string;
   node: FromParams<CommandNode, RuntimeParams> | undefined;
@@ -26,6 +28,7 @@ export function sshEntry({
   critical: boolean | undefined;
   forever: boolean;
   readiness?: Readiness;
+  retry?: RetryOptions | undefined;
 }): Entry {
   return jobEntry({
     label,
@@ -33,6 +36,7 @@ export function sshEntry({
     critical,
     forever,
     ...(readiness ? { readiness } : {}),
+    retry,
     create: (ctx: MakeContext) =>
       new SshJob(resolveNode(label, node, ctx), resolve(commands, ctx.params), {
         label: ctx.label,

@@ -54,6 +54,10 @@ export type AiorchErrorCode =
   | "FILE"
   /** a trace file could not be read or written */
   | "TRACE"
+  /** a journal could not be read or written, or holds something this run cannot use */
+  | "JOURNAL"
+  /** `--resume` was given the journal of another scenario */
+  | "RESUME_MISMATCH"
   /** a scenario file (TS, YAML, JSON) is invalid */
   | "SCENARIO_INVALID"
   /** an OpenSSH client configuration file is invalid or uses what aiorch cannot do */

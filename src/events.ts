@@ -13,6 +13,7 @@ export type RunEvent =
   | RunStartEvent
   | JobStateEvent
   | JobReadyEvent
+  | JobAttemptEvent
   | JobOutputEvent
   | RunEndEvent
   | ShutdownEvent;
@@ -43,6 +44,28 @@ export interface JobStateEvent {
   previous: JobState;
   /** set when the job ended with an exception */
   error?: unknown;
+  /** on `done`: the job was not run, its result was restored from a journal (`--resume`) */
+  restored?: true;
+}
+
+/**
+ * An attempt of a job with a `retry` option failed. `delay` is set when another attempt
+ * follows after that many ms; otherwise this was the last one (`gaveUp` says why when
+ * attempts were left), and the job's `done` event with the error comes next.
+ */
+export interface JobAttemptEvent {
+  type: "job-attempt";
+  time: number;
+  job: AbstractJob;
+  label: string;
+  path: readonly string[];
+  /** 1 for the first attempt */
+  attempt: number;
+  /** attempts allowed in all */
+  attempts: number;
+  error: unknown;
+  delay?: number;
+  gaveUp?: string;
 }
 
 /**

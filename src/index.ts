@@ -39,7 +39,9 @@ export {
   type AiorchErrorCode,
   type AiorchErrorFacts,
 } from "./errors.ts";
+export type { BackoffOptions, RetryOptions } from "./retry.ts";
 export type {
+  JobAttemptEvent,
   JobOutputEvent,
   JobReadyEvent,
   JobStateEvent,

@@ -1,6 +1,8 @@
 import { AiorchError, ValidationError } from "./errors.ts";
+import { isPlainData, type JsonValue } from "./json.ts";
 import type { JobDescription, JobState, Resource } from "./model.ts";
 import { formatJobLine } from "./render/line.ts";
+import { checkRetry, type RetryOptions, type RetryPolicy } from "./retry.ts";
 
 export type { JobDescription, JobState, Resource };
 
@@ -53,6 +55,13 @@ export interface JobOptions {
    * @default undefined (no bound but the run's timeout)
    */
   readyTimeout?: number;
+  /**
+   * run the job again when it throws, up to `attempts` times in all, with an exponential
+   * backoff with jitter between attempts; each failed attempt is a `job-attempt` event
+   * @default undefined (one attempt)
+   * @example { retry: { attempts: 3, backoff: 500 } }
+   */
+  retry?: RetryOptions;
 }
 
 /**
@@ -68,6 +77,17 @@ export interface SequenceLike {
   readonly first: AbstractJob | undefined;
   readonly last: AbstractJob | undefined;
   readonly jobs: readonly AbstractJob[];
+}
+
+/**
+ * @internal key of the description a job function carries (`moduleJob` sets it), read by
+ * `Job.describe()` and kept by builders that wrap the function
+ */
+export const DESCRIBED: unique symbol = Symbol.for("aiorch.described");
+
+/** @internal the description carried by a job function, if any */
+export function describedBy(fn: unknown): JobDescription | undefined {
+  return typeof fn === "function" ? (fn as { [DESCRIBED]?: JobDescription })[DESCRIBED] : undefined;
 }
 
 let generatedLabels = 0;
@@ -130,6 +150,12 @@ export abstract class AbstractJob<T = unknown> {
   _endedAt = 0;
   /** @internal position in its scheduler during a run */
   _index = -1;
+  /** @internal validated `retry` option */
+  _retry: RetryPolicy | undefined;
+  /** @internal attempts made in the last run (0 when it did not start) */
+  _attempts = 0;
+  /** @internal true when the last run restored it from a journal instead of running it */
+  _restored = false;
 
   constructor(opts: JobOptions = {}) {
     this._critical = opts.critical;
@@ -148,6 +174,41 @@ export abstract class AbstractJob<T = unknown> {
     if (this._generatedLabel) this._labelNo = ++generatedLabels;
     else this._label = opts.label as string;
     if (opts.required !== undefined) this.requires(opts.required);
+    this._retry = checkRetry({ retry: opts.retry, label: opts.label });
+  }
+
+  /** The retry policy, as given (`attempts`, `backoff`), or undefined. */
+  get retry(): Readonly<RetryPolicy> | undefined {
+    return this._retry;
+  }
+  set retry(value: RetryOptions | undefined) {
+    this._retry = checkRetry({ retry: value, label: this._label });
+  }
+
+  /** Attempts made in the last run: 0 when it did not start, more than 1 after retries. */
+  get attempts(): number {
+    return this._attempts;
+  }
+
+  /** True when the last run took this job's result from a journal instead of running it. */
+  isRestored(): boolean {
+    return this._restored;
+  }
+
+  /**
+   * The result as JSON for a journal, so a resumed run can restore it; undefined when it
+   * cannot be (the job then runs again on resume). Default: plain JSON data only.
+   */
+  journalResult(value: T): JournalValue {
+    return plainJson(value);
+  }
+
+  /**
+   * Rebuild a result from what {@link journalResult} gave, when a resumed run restores the
+   * job; may set run variables (`ctx.vars`) the job set when it ran. Default: the JSON as is.
+   */
+  restoreResult(json: unknown, _ctx: { vars: Record<string, string> }): T {
+    return json as T;
   }
 
   /** Prefix of generated labels (`job-3`, `scheduler-4`). */
@@ -337,6 +398,8 @@ export abstract class AbstractJob<T = unknown> {
     this._failed = false;
     this._startedAt = 0;
     this._endedAt = 0;
+    this._attempts = 0;
+    this._restored = false;
   }
 
   /** One line: badges, kind, label, result or exception, requirements. */
@@ -398,6 +461,8 @@ export class Job<T = unknown> extends AbstractJob<T> {
   }
 
   override describe(): JobDescription {
+    const carried = describedBy(this.fn);
+    if (carried) return carried;
     return this.source
       ? {
           kind: "function",
@@ -407,6 +472,16 @@ export class Job<T = unknown> extends AbstractJob<T> {
         }
       : { kind: "opaque" };
   }
+}
+
+/** What {@link AbstractJob.journalResult} gives: the result as JSON (absent for undefined), or why it cannot be restored. */
+export type JournalValue = { result?: JsonValue } | { unrestorable: string };
+
+/** `{ result }` when `value` is plain JSON data (or undefined), else why not. */
+export function plainJson(value: unknown): JournalValue {
+  if (value === undefined) return {};
+  if (!isPlainData(value)) return { unrestorable: "its result is not plain JSON data" };
+  return { result: value as JsonValue };
 }
 
 /** Flatten requirement arguments to jobs (sequences become their last job). */

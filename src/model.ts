@@ -56,6 +56,8 @@ export interface PlanNode {
   readonly index: number;
   /** what the job is (commands on a node, a module's function…), as `describe()` says */
   readonly description: JobDescription;
+  /** attempts allowed, for a job with a `retry` option */
+  readonly retry?: number;
   /** extra listing lines (an SSH job's commands), when the plan was built with them */
   readonly details?: string;
   /** groups: their jobs, in topological order */
@@ -72,6 +74,10 @@ export interface NodeStatus {
   readonly failed: boolean;
   readonly result?: unknown;
   readonly error?: unknown;
+  /** done without running: its result was restored from a journal (`--resume`) */
+  readonly restored?: boolean;
+  /** attempts made, when the job has a `retry` option and made more than one */
+  readonly attempts?: number;
 }
 
 /** The facts a why / end-of-run text is made of. */

@@ -55,6 +55,7 @@ export function buildPlan({
       path,
       index,
       ...(d ? { details: d } : {}),
+      ...(j.retry ? { retry: j.retry.attempts } : {}),
     };
     if (members === undefined) return base;
     const inner = j === root ? path : [...path, j.label];
@@ -89,6 +90,8 @@ export function statusOf(plan: BuiltPlan): Map<string, NodeStatus> {
       failed: j.isFailed(),
       result: j.result(),
       error: j.raisedException(),
+      ...(j.isRestored() ? { restored: true } : {}),
+      ...(j.attempts > 1 ? { attempts: j.attempts } : {}),
     });
   return out;
 }

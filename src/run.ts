@@ -10,10 +10,11 @@ import { JobCtx } from "./context.ts";
 import { CancelledError } from "./errors.ts";
 import type { EventHub } from "./events.ts";
 import { MinHeap, successorIndex } from "./graph.ts";
-import type { AbstractJob } from "./job.ts";
+import type { AbstractJob, JobContext } from "./job.ts";
 import type { EndFacts, EndReason, JobState, PlanNode } from "./model.ts";
 import { ReadyCtx, type ReadyWatch, watchReadiness } from "./ready.ts";
 import { formatWhy } from "./render/list.ts";
+import { runAttempts } from "./retry.ts";
 import type { RunFrame, RunScope } from "./scope.ts";
 
 /** What a run is given by its scheduler. */
@@ -25,6 +26,8 @@ export interface RunParams {
   scope: RunScope;
   /** the enclosing run's signal (nested), or the caller's `signal` (root) */
   parentSignal: AbortSignal | undefined;
+  /** epoch ms when the nearest enclosing run's timeout fires (nested), for retries */
+  parentDeadline: number | undefined;
   /** labels of the enclosing schedulers, for the jobs' events (the owner's own included when nested) */
   path: readonly string[];
   /** the owner's own path, for its run-start / run-end events */
@@ -87,11 +90,17 @@ export class Run {
     this.n = jobs.length;
     // every job of the run listens to this one signal: no "possible leak" warning past 10
     setMaxListeners(0, this.ac.signal);
+    const own = params.timeout === undefined ? undefined : this.startTime + params.timeout;
+    const outer = params.parentDeadline;
+    // retries never wait past the nearest timeout
+    const deadline =
+      own === undefined || outer === undefined ? (own ?? outer) : Math.min(own, outer);
     this.frame = {
       scope: params.scope,
       signal: this.ac.signal,
       path: params.path,
       hub: params.hub,
+      ...(deadline === undefined ? {} : { deadline }),
     };
     const index = successorIndex({ jobs });
     this.off = index.off;
@@ -154,8 +163,8 @@ export class Run {
     };
   }
 
-  private setState(job: AbstractJob, state: JobState, error?: unknown): void {
-    const previous = job._state;
+  private setState(job: AbstractJob, state: JobState, error?: unknown, from?: JobState): void {
+    const previous = from ?? job._state;
     job._state = state;
     const hub = this.params.hub;
     if (hub.active)
@@ -168,6 +177,7 @@ export class Run {
         state,
         previous,
         ...(error === undefined ? {} : { error }),
+        ...(state === "done" && job._restored ? { restored: true as const } : {}),
       });
   }
 
@@ -180,11 +190,20 @@ export class Run {
     const job = this.jobs[i]!;
     this.running++;
     job._startedAt = Date.now();
+    const restore = this.params.scope.restore;
+    if (restore?.has(job)) {
+      this.restore(i, job, restore.get(job));
+      return;
+    }
     this.setState(job, "running");
     const ctx = job.forever ? this.contextOfForever(i, job) : new JobCtx(job, this.frame);
     let pr: Promise<unknown>;
     try {
-      pr = Promise.resolve(job.run(ctx));
+      if (job._retry) pr = this.runWithRetry(job, ctx);
+      else {
+        job._attempts = 1;
+        pr = Promise.resolve(job.run(ctx));
+      }
     } catch (err) {
       pr = Promise.reject(err);
     }
@@ -193,6 +212,57 @@ export class Run {
       (v) => this.complete(i, true, v),
       (e) => this.complete(i, false, e),
     );
+  }
+
+  /**
+   * A job a resumed run restores from its journal: done without running, as if it returned
+   * at once (its `restoreResult()` may still refuse: then it fails).
+   */
+  private restore(i: number, job: AbstractJob, json: unknown): void {
+    const was = job._state;
+    job._state = "running";
+    job._restored = true;
+    this.inflight[i] = Promise.resolve().then(() => {
+      let value: unknown;
+      try {
+        value = job.restoreResult(json, { vars: this.params.scope.vars });
+      } catch (err) {
+        job._restored = false;
+        this.complete(i, false, err, was);
+        return;
+      }
+      this.complete(i, true, value, was);
+    });
+  }
+
+  /** A job with a `retry` policy: each failed attempt is a `job-attempt` event. */
+  private runWithRetry(job: AbstractJob, ctx: JobContext): Promise<unknown> {
+    const policy = job._retry!;
+    const frame = this.frame;
+    return runAttempts({
+      policy,
+      signal: frame.signal,
+      deadline: frame.deadline,
+      attempt: async () => {
+        job._attempts++;
+        return job.run(ctx);
+      },
+      onFailure: (f) => {
+        if (frame.hub.active)
+          frame.hub.emit({
+            type: "job-attempt",
+            time: Date.now(),
+            job,
+            label: job.label,
+            path: frame.path,
+            attempt: f.attempt,
+            attempts: policy.attempts,
+            error: f.error,
+            ...(f.delay === undefined ? {} : { delay: f.delay }),
+            ...(f.gaveUp === undefined ? {} : { gaveUp: f.gaveUp }),
+          });
+      },
+    });
   }
 
   /**
@@ -256,7 +326,7 @@ export class Run {
   }
 
   /** Job i ended (`ok` with its value, or failed with its error); ignored once abandoned. */
-  complete(i: number, ok: boolean, value: unknown): void {
+  complete(i: number, ok: boolean, value: unknown, from?: JobState): void {
     const job = this.jobs[i]!;
     if (this.finished || job._state !== "running") return; // abandoned after cancel
     this.inflight[i] = undefined;
@@ -269,11 +339,11 @@ export class Run {
     }
     if (ok) {
       job._result = value;
-      this.setState(job, "done");
+      this.setState(job, "done", undefined, from);
     } else {
       job._error = value;
       job._failed = true;
-      this.setState(job, "done", value);
+      this.setState(job, "done", value, from);
       if (job.critical) {
         this.criticalJob = job;
         void this.finish("critical");

@@ -84,6 +84,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** initial variables (`ctx.vars`) */
   vars?: Record<string, string>;
+  /**
+   * jobs not to run: each is marked done (`restored`) with its result rebuilt from the
+   * given JSON by its `restoreResult()`; built by `planResume()` from a journal
+   * @default undefined
+   */
+  restore?: ReadonlyMap<AbstractJob, unknown>;
 }
 
 export type { EndReason };
@@ -98,6 +104,7 @@ interface ExecParams {
   scope: RunScope;
   parentSignal: AbortSignal | undefined;
   parentHub: EventHub | undefined;
+  parentDeadline: number | undefined;
   path: readonly string[];
   timeout: number | undefined;
   window: number | undefined;
@@ -351,11 +358,16 @@ export class Scheduler extends AbstractJob<boolean> {
       });
     this.validate();
     resetTree(this);
-    const scope: RunScope = { vars: { ...opts.vars }, resources: new Set() };
+    const scope: RunScope = {
+      vars: { ...opts.vars },
+      resources: new Set(),
+      ...(opts.restore ? { restore: opts.restore } : {}),
+    };
     return this.execute({
       scope,
       parentSignal: opts.signal,
       parentHub: undefined,
+      parentDeadline: undefined,
       path: [],
       timeout: opts.timeout ?? this.timeout,
       window: opts.window ?? this.window,
@@ -369,6 +381,7 @@ export class Scheduler extends AbstractJob<boolean> {
       scope: frame.scope,
       parentSignal: frame.signal,
       parentHub: frame.hub,
+      parentDeadline: frame.deadline,
       path: [...frame.path, this.label],
       timeout: this.timeout,
       window: this.window,
@@ -416,6 +429,7 @@ export class Scheduler extends AbstractJob<boolean> {
       hub: this.hub,
       scope: p.scope,
       parentSignal: p.parentSignal,
+      parentDeadline: p.parentDeadline,
       path: p.path,
       ownPath: this.path,
       timeout: p.timeout,

@@ -1,5 +1,5 @@
 import type { JsonValue, ReplaySpec } from "../../src/trace/types.ts";
-import type { JobModel, NodeModel, ScenarioModel } from "../model.ts";
+import type { JobModel, NodeModel, RetryModel, ScenarioModel } from "../model.ts";
 import type { Checker, DataPath } from "./checker.ts";
 import { readCommands } from "./commands.ts";
 import { readNodes } from "./nodes.ts";
@@ -15,6 +15,7 @@ const JOB = [
   "after",
   "critical",
   "forever",
+  "retry",
   "node",
   "commands",
   "call",
@@ -90,6 +91,7 @@ function readJobs(
       after,
       ...(j.critical === undefined ? {} : { critical: c.boolean(j.critical, [...p, "critical"]) }),
       ...(j.forever === undefined ? {} : { forever: c.boolean(j.forever, [...p, "forever"]) }),
+      ...(j.retry === undefined ? {} : { retry: readRetry(c, j.retry, [...p, "retry"]) }),
     };
     for (const k of ["timeout", "window", "node"] as const)
       if (j[k] !== undefined && (k === "node" ? kinds[0] !== "commands" : kinds[0] !== "jobs"))
@@ -132,6 +134,20 @@ function readJobs(
         };
     }
   });
+}
+
+function readRetry(c: Checker, v: unknown, p: DataPath): RetryModel {
+  const o = c.object(v, p, ["attempts", "backoff"], ["attempts"]);
+  const attempts = c.number(o.attempts, [...p, "attempts"], { min: 1, integer: true });
+  if (o.backoff === undefined) return { attempts };
+  if (typeof o.backoff === "number")
+    return { attempts, backoff: c.number(o.backoff, [...p, "backoff"]) };
+  const b = c.object(o.backoff, [...p, "backoff"], ["initial", "max", "factor"], []);
+  const backoff: { initial?: number; max?: number; factor?: number } = {};
+  for (const k of ["initial", "max", "factor"] as const)
+    if (b[k] !== undefined)
+      backoff[k] = c.number(b[k], [...p, "backoff", k], { min: k === "factor" ? 1 : 0 });
+  return { attempts, backoff };
 }
 
 function readNodeRef(c: Checker, v: unknown, path: DataPath, nodes: NodeModel[]): string {

@@ -12,6 +12,8 @@ export interface SshCliOptions {
   connectTimeout?: number;
   timeout?: number;
   totalTimeout?: number;
+  /** retries of a host that cannot be connected to (connection refused, reset, timed out) */
+  retry?: number;
   knownHosts?: string;
   hostKeys?: "verify" | "accept-new" | "off";
   raw?: boolean;

@@ -79,6 +79,11 @@ function addTargetOptions(cmd: Command): Command {
     .option("--timeout <ms>", "timeout of the command on each host", count("--timeout"))
     .option("--total-timeout <ms>", "timeout of the whole run", count("--total-timeout"))
     .option(
+      "--retry <n>",
+      "connect again up to N times to a host that refused or timed out (exponential backoff with jitter)",
+      count("--retry"),
+    )
+    .option(
       "--known-hosts <file>",
       "known_hosts file (default: ssh_config, else ~/.ssh/known_hosts)",
     )

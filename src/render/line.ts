@@ -15,6 +15,10 @@ export interface BadgeFacts {
 export interface OutcomeFacts extends BadgeFacts {
   readonly result?: unknown;
   readonly error?: unknown;
+  /** done without running: restored from a journal */
+  readonly restored?: boolean;
+  /** attempts made, when more than one */
+  readonly attempts?: number;
 }
 
 /** The part of a job `toString()` reads (an `AbstractJob` is one; render/ never imports it). */
@@ -25,7 +29,9 @@ export interface LineJob {
   readonly kind: string;
   readonly label: string;
   readonly required: Iterable<{ readonly label: string }>;
+  readonly attempts: number;
   isFailed(): boolean;
+  isRestored(): boolean;
   result(): unknown;
   raisedException(): unknown;
 }
@@ -39,6 +45,8 @@ export function factsOf(job: LineJob): OutcomeFacts {
     failed: job.isFailed(),
     result: job.result(),
     error: job.raisedException(),
+    ...(job.isRestored() ? { restored: true } : {}),
+    ...(job.attempts > 1 ? { attempts: job.attempts } : {}),
   };
 }
 
@@ -53,6 +61,10 @@ const UNICODE = {
   running: "↺",
   done: "☓",
   cancelled: "⊘",
+  /** done without running: restored from a journal (`--resume`) */
+  restored: "⤺",
+  /** a failed attempt of a job with a `retry` option */
+  retry: "↻",
   /** one-glyph badge of a failed job, where a single badge stands for the job (live, plain) */
   failedJob: "★",
 } as const;
@@ -66,6 +78,8 @@ const ASCII = {
   running: "o",
   done: "x",
   cancelled: "/",
+  restored: "r",
+  retry: "~",
   failedJob: "!",
 } as const;
 
@@ -78,7 +92,7 @@ export function badgeOf(name: BadgeName, ascii = useAscii()): string {
 }
 
 /** The one badge of a job in a state (`failed` for a job done with an exception). */
-export function jobBadge(state: JobState | "failed", ascii = useAscii()): string {
+export function jobBadge(state: JobState | "failed" | "restored", ascii = useAscii()): string {
   return badgeOf(state === "failed" ? "failedJob" : state, ascii);
 }
 
@@ -138,8 +152,11 @@ export function formatValue(value: unknown): string {
 
 /** `-> value`, `!! Error: msg`, `[cancelled]` or `[not done]`. */
 export function formatOutcome(job: OutcomeFacts): string {
-  if (job.failed) return `!! ${job.critical ? "CRITICAL " : ""}${describeError(job.error)}`;
-  if (job.state === "done") return `-> ${formatValue(job.result)}`;
+  const attempts = job.attempts ?? 1;
+  if (job.failed)
+    return `!! ${job.critical ? "CRITICAL " : ""}${describeError(job.error)}${attempts > 1 ? ` (after ${attempts} attempts)` : ""}`;
+  if (job.state === "done")
+    return `-> ${formatValue(job.result)}${job.restored ? " (restored)" : attempts > 1 ? ` (${attempts} attempts)` : ""}`;
   if (job.state === "cancelled") return "[cancelled]";
   return "[not done]";
 }

@@ -1,5 +1,11 @@
 import { describeError } from "../errors.ts";
-import type { JobOutputEvent, JobStateEvent, RunEvent, RunStartEvent } from "../events.ts";
+import type {
+  JobAttemptEvent,
+  JobOutputEvent,
+  JobStateEvent,
+  RunEvent,
+  RunStartEvent,
+} from "../events.ts";
 import type { JobDescription, JobState, PlanNode } from "../model.ts";
 import { cleanLine } from "./cells.ts";
 
@@ -36,6 +42,14 @@ export interface LiveJob {
   members: number;
   /** direct members that ended (done or cancelled), for groups */
   membersEnded: number;
+  /** done without running: its result was restored from a journal (`--resume`) */
+  restored: boolean;
+  /** attempts started so far, for jobs with a `retry` option (0 otherwise) */
+  attempt: number;
+  /** attempts allowed, for jobs with a `retry` option */
+  attempts: number;
+  /** the last failed attempt: `attempt 1/3 failed: msg · next in 400 ms` */
+  retryNote: string | undefined;
 }
 
 /** Counts over leaf jobs (nested schedulers are groups, not counted). */
@@ -44,6 +58,8 @@ export interface LiveCounts {
   scheduled: number;
   running: number;
   done: number;
+  /** done without running, restored from a journal */
+  restored: number;
   failed: number;
   cancelled: number;
 }
@@ -94,7 +110,7 @@ export function createLiveState({
     timeout: undefined,
     jobs: [],
     byKey: new Map(),
-    counts: { idle: 0, scheduled: 0, running: 0, done: 0, failed: 0, cancelled: 0 },
+    counts: { idle: 0, scheduled: 0, running: 0, done: 0, restored: 0, failed: 0, cancelled: 0 },
     result: undefined,
     hosts: false,
     tail,
@@ -105,8 +121,9 @@ export function createLiveState({
 }
 
 /** The counter a leaf job is in. */
-export function bucketOf(j: Pick<LiveJob, "state" | "failed">): keyof LiveCounts {
-  return j.state === "done" && j.failed ? "failed" : j.state;
+export function bucketOf(j: Pick<LiveJob, "state" | "failed" | "restored">): keyof LiveCounts {
+  if (j.state !== "done") return j.state;
+  return j.failed ? "failed" : j.restored ? "restored" : "done";
 }
 
 /**
@@ -143,7 +160,14 @@ export function reduceLiveState(state: LiveState, e: RunEvent): LiveState {
         j.endedAt = 0;
         j.failed = false;
         j.error = undefined;
+        // a job with a retry option: its attempts are known from its first job-attempt
+        if (j.attempts > 0) j.attempt = 1;
+        j.retryNote = undefined;
       } else if (e.state === "done" || e.state === "cancelled") {
+        if (e.restored) {
+          j.restored = true;
+          j.startedAt = e.time;
+        }
         j.endedAt = e.time;
         j.failed = e.state === "done" && e.error !== undefined;
         if (e.error !== undefined) j.error = describeError(e.error);
@@ -154,6 +178,15 @@ export function reduceLiveState(state: LiveState, e: RunEvent): LiveState {
       }
       const isEnded = j.state === "done" || j.state === "cancelled";
       if (j.parent && isEnded !== wasEnded) j.parent.membersEnded += isEnded ? 1 : -1;
+      return state;
+    }
+    case "job-attempt": {
+      const j = state.byKey.get(keyOf(e)) ?? registerLate(state, e);
+      j.attempts = e.attempts;
+      const next =
+        e.delay !== undefined ? ` · attempt ${e.attempt + 1} in ${e.delay} ms` : (e.gaveUp ?? "");
+      j.retryNote = `attempt ${e.attempt}/${e.attempts} failed: ${describeError(e.error)}${next.startsWith(" ") || next === "" ? next : ` · gave up: ${next}`}`;
+      if (e.delay !== undefined) j.attempt = e.attempt + 1;
       return state;
     }
     case "job-output": {
@@ -190,9 +223,20 @@ function resetState(state: LiveState): void {
     j.output = [];
     j.error = undefined;
     j.membersEnded = 0;
+    j.restored = false;
+    j.attempt = 0;
+    j.retryNote = undefined;
   }
   const leaves = state.jobs.filter((j) => !j.group).length;
-  state.counts = { idle: leaves, scheduled: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+  state.counts = {
+    idle: leaves,
+    scheduled: 0,
+    running: 0,
+    done: 0,
+    restored: 0,
+    failed: 0,
+    cancelled: 0,
+  };
   state.result = undefined;
   state.endedAt = 0;
 }
@@ -223,7 +267,10 @@ function registerPlan(state: LiveState, plan: PlanNode): void {
 }
 
 /** A job no plan announced (a run started without one): from its first event. */
-function registerLate(state: LiveState, e: JobStateEvent | JobOutputEvent): LiveJob {
+function registerLate(
+  state: LiveState,
+  e: JobStateEvent | JobOutputEvent | JobAttemptEvent,
+): LiveJob {
   const j = e.job;
   let description: JobDescription = { kind: "opaque" };
   let details: string | undefined;
@@ -243,6 +290,7 @@ function registerLate(state: LiveState, e: JobStateEvent | JobOutputEvent): Live
     forever: j.forever,
     description,
     ...(details ? { details } : {}),
+    ...(j.retry ? { retry: j.retry.attempts } : {}),
   });
 }
 
@@ -257,6 +305,8 @@ interface JobFacts {
   forever: boolean;
   description: JobDescription;
   details?: string;
+  /** attempts allowed, for a job with a `retry` option */
+  retry?: number;
 }
 
 function registerJob(state: LiveState, job: JobFacts, inOrder = false): LiveJob {
@@ -282,6 +332,10 @@ function registerJob(state: LiveState, job: JobFacts, inOrder = false): LiveJob 
     command: undefined,
     members: 0,
     membersEnded: 0,
+    restored: false,
+    attempt: 0,
+    attempts: job.retry ?? 0,
+    retryNote: undefined,
   };
   describeJob(lj, job);
   if (lj.host !== undefined) state.hosts = true;

@@ -37,6 +37,7 @@ const STATE_STYLE = {
   scheduled: "dim",
   running: "yellow",
   done: "green",
+  restored: "cyan",
   failed: "red",
   cancelled: "magenta",
 } as const;
@@ -79,6 +80,7 @@ function headerSegments(state: LiveState, now: number, ascii: boolean): Segment[
     segs.push({ text: `  ${badge} ${n} ${word}`, style: n === 0 ? "dim" : style });
   };
   count(c.done, b("done"), "done", "green");
+  count(c.restored, b("restored"), "restored", "cyan", false);
   count(c.running, b("running"), "running", "yellow");
   count(c.idle + c.scheduled, b("idle"), "idle", "plain");
   count(c.failed, b("failed"), "failed", "red");
@@ -162,6 +164,11 @@ function detailSegment(j: LiveJob, ascii: boolean): Segment {
     return { text: `${mark}${j.error ?? "failed"}`, style: "red" };
   }
   const last = j.output[j.output.length - 1];
+  if (j.restored) return { text: "restored from the journal", style: "cyan" };
+  if (j.retryNote !== undefined && j.state === "running") {
+    const now = `attempt ${j.attempt}/${j.attempts}`;
+    return { text: last ? `${now} · ${last}` : `${now} · ${j.retryNote}`, style: "yellow" };
+  }
   if (j.group) {
     const progress = `${j.membersEnded}/${j.members} ended`;
     return { text: last ? `${progress} · ${last}` : progress, style: "dim" };
@@ -203,7 +210,7 @@ function pickRows(state: LiveState, room: number): LiveJob[] {
 
 function summarySegments(state: LiveState, shown: LiveJob[]): Segment[] {
   const seen = new Set(shown);
-  const rest = { running: 0, done: 0, failed: 0, cancelled: 0, idle: 0 };
+  const rest = { running: 0, done: 0, restored: 0, failed: 0, cancelled: 0, idle: 0 };
   let n = 0;
   for (const j of state.jobs)
     if (!seen.has(j)) {

@@ -1,4 +1,4 @@
-import type { AbstractJob, JobContext, JobFn } from "../job.ts";
+import { type AbstractJob, DESCRIBED, type JobContext, type JobFn } from "../job.ts";
 import type { JsonValue, TraceWork } from "./types.ts";
 
 /**
@@ -51,8 +51,9 @@ export function moduleJob<A extends readonly JsonValue[], R>(
     name: source.name,
     ...(source.args ? { args: [...source.args] } : {}),
   };
-  return async (ctx: JobContext): Promise<Awaited<R>> => {
+  const body = async (ctx: JobContext): Promise<Awaited<R>> => {
     noteWork(ctx, work);
     return await fn(ctx, ...args);
   };
+  return Object.assign(body, { [DESCRIBED]: work });
 }

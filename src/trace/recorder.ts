@@ -160,7 +160,21 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         if (node.startedAt !== undefined) node.duration = node.endedAt - node.startedAt;
         if (e.error !== undefined) node.error = toTraceError(e.error, redactor);
         else if (node.type === "job") recordResult(node, e.job.result());
+        if (e.restored && node.type === "job") node.restored = true;
       }
+      return;
+    }
+    if (e.type === "job-attempt") {
+      const node = nodes.get(e.job);
+      if (node?.type !== "job") return;
+      node.attempts ??= [];
+      node.attempts.push({
+        attempt: e.attempt,
+        at: e.time - t0,
+        error: toTraceError(e.error, redactor),
+        ...(e.delay === undefined ? {} : { delay: e.delay }),
+        ...(e.gaveUp === undefined ? {} : { gaveUp: e.gaveUp }),
+      });
       return;
     }
     if (e.type === "job-output") {
