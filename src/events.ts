@@ -44,6 +44,8 @@ export interface JobStateEvent {
   previous: JobState;
   /** set when the job ended with an exception */
   error?: unknown;
+  /** on `done` without an exception: what the job returned (absent for undefined) */
+  result?: unknown;
   /** on `done`: the job was not run, its result was restored from a journal (`--resume`) */
   restored?: true;
 }

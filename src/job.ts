@@ -375,6 +375,11 @@ export abstract class AbstractJob<T = unknown> {
     return this._error;
   }
 
+  /** @internal a group's own timeout and window (a scheduler's), undefined for a plain job */
+  _limits(): { timeout: number | undefined; window: number | undefined } | undefined {
+    return undefined;
+  }
+
   /** @internal the jobs of a group (a scheduler), undefined for a plain job */
   _members(): readonly AbstractJob[] | undefined {
     return undefined;

@@ -58,6 +58,13 @@ export interface PlanNode {
   readonly description: JobDescription;
   /** attempts allowed, for a job with a `retry` option */
   readonly retry?: number;
+  /** the label was generated (`job-3`), not given */
+  readonly generatedLabel?: true;
+  /** the job's own `critical` option, when it set one (else `critical` is inherited) */
+  readonly criticalSet?: boolean;
+  /** groups: their own timeout (ms) and window, when set */
+  readonly timeout?: number;
+  readonly window?: number;
   /** extra listing lines (an SSH job's commands), when the plan was built with them */
   readonly details?: string;
   /** groups: their jobs, in topological order */

@@ -56,12 +56,17 @@ export function buildPlan({
       index,
       ...(d ? { details: d } : {}),
       ...(j.retry ? { retry: j.retry.attempts } : {}),
+      ...(j._generatedLabel ? { generatedLabel: true as const } : {}),
+      ...(j._critical === undefined ? {} : { criticalSet: j._critical }),
     };
     if (members === undefined) return base;
     const inner = j === root ? path : [...path, j.label];
     const position = new Map(members.map((m, k) => [m, k]));
+    const limits = j._limits();
     return {
       ...base,
+      ...(limits?.timeout === undefined ? {} : { timeout: limits.timeout }),
+      ...(limits?.window ? { window: limits.window } : {}),
       children: topologicalOrder({ jobs: members }).map((m) =>
         node(m, ids.get(m)!, inner, position.get(m)!),
       ),

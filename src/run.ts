@@ -177,6 +177,9 @@ export class Run {
         state,
         previous,
         ...(error === undefined ? {} : { error }),
+        ...(state === "done" && error === undefined && job._result !== undefined
+          ? { result: job._result }
+          : {}),
         ...(state === "done" && job._restored ? { restored: true as const } : {}),
       });
   }

@@ -226,6 +226,11 @@ export class Scheduler extends AbstractJob<boolean> {
   }
 
   /** @internal */
+  /** @internal */
+  override _limits(): { timeout: number | undefined; window: number | undefined } {
+    return { timeout: this.timeout, window: this.window };
+  }
+
   override _members(): readonly AbstractJob[] {
     return this.items;
   }

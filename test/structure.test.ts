@@ -87,6 +87,15 @@ describe("layering", () => {
       offenders(render, (s) => /(^|\/)(scheduler|job)\.ts$/.test(s) && !s.includes("ssh/")),
     ).toEqual([]);
   });
+
+  test("the trace recorder reads the plan and the events: the engine's classes as types only", () => {
+    const text = readFileSync(join(ROOT, "src/trace/recorder.ts"), "utf8");
+    const valueImports = [...text.matchAll(/^import\s+(?!type\b)[^;]*?from\s*"([^"]+)"/gms)]
+      .map((m) => m[1]!)
+      .filter((s) => /(^|\/)(scheduler|job)\.ts$/.test(s));
+    expect(valueImports).toEqual([]);
+    expect(text).not.toMatch(/\be\.job\b|instanceof/);
+  });
 });
 
 /** Strongly connected components of more than one file (Tarjan), each as a sorted list. */

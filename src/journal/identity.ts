@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import { type AbstractJob, Job } from "../job.ts";
+import type { AbstractJob } from "../job.ts";
 import { Redactor, sanitizeDescription } from "../trace/capture.ts";
 import type { JsonValue } from "../json.ts";
-import { replaySpecOf } from "../trace/replay.ts";
 import type { TraceJob } from "../trace/types.ts";
 
 /** A job's identity for resume, or why it has none. */
@@ -15,10 +14,9 @@ export type JobIdentity = { identity: string } | { undescribable: string };
  * A function that does not describe itself has none (it cannot be compared).
  */
 export function identifyJob(job: AbstractJob): JobIdentity {
-  const spec = job instanceof Job ? replaySpecOf(job.fn) : undefined;
   let work: unknown;
   try {
-    work = spec ? { kind: "replay", replay: spec } : job.describe();
+    work = job.describe();
   } catch (err) {
     return { undescribable: `its describe() threw: ${String(err)}` };
   }
