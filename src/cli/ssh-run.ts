@@ -362,6 +362,16 @@ function writeMarks(dir: string, outcomes: Outcome[]): void {
   }
 }
 
+/**
+ * A host as the summary names it: its display name (the alias of ssh_config, `name`, or
+ * `host[:port]`), as its output lines do, and the gateways it is reached through.
+ */
+function summaryName(node: SshNode): string {
+  const via: string[] = [];
+  for (let g = node.gateway; g; g = g.gateway) via.push(g.displayName);
+  return via.length ? `${node.displayName} (via ${via.join(", ")})` : node.displayName;
+}
+
 function printSummary(outcomes: Outcome[], outDir: string | undefined, scheduler: Scheduler): void {
   const color = process.stderr.isTTY === true;
   const paint = (f: (s: string) => string, s: string) => (color ? f(s) : s);
@@ -370,15 +380,16 @@ function printSummary(outcomes: Outcome[], outDir: string | undefined, scheduler
   const lines = [
     `${outcomes.length} hosts: ${n("ok")} ok, ${n("failed")} failed, ${n("unreachable")} unreachable${interrupted}${outDir ? ` (output in ${outDir})` : ""}`,
   ];
-  const width = Math.max(...outcomes.map((o) => o.node.toString().length));
-  for (const o of outcomes) {
+  const names = outcomes.map((o) => summaryName(o.node));
+  const width = Math.max(...names.map((s) => s.length));
+  for (const [i, o] of outcomes.entries()) {
     const tag =
       o.status === "ok"
         ? paint(pc.green, "ok")
         : o.status === "failed"
           ? paint(pc.red, `failed${o.code !== undefined ? ` (${o.code})` : ""}`)
           : paint(pc.yellow, o.status);
-    lines.push(`  ${o.node.toString().padEnd(width)}  ${tag}${o.detail ? `  ${o.detail}` : ""}`);
+    lines.push(`  ${names[i]!.padEnd(width)}  ${tag}${o.detail ? `  ${o.detail}` : ""}`);
   }
   // the stop of a remote process group that could not be confirmed names its host
   for (const p of scheduler.shutdownProblems())

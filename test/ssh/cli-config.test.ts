@@ -65,6 +65,9 @@ describe("aiorch ssh -F", () => {
     const gwBefore = gw.accepted("127.0.0.6");
     const r = await aiorch(["ssh", "-F", cfg, "-t", "nodeA,nodeB", "--", "hostname"]);
     expect(r.stderr).toContain("2 hosts: 2 ok, 0 failed, 0 unreachable");
+    // the summary names each host by its alias, as its output lines do, with its jump host
+    expect(r.stderr).toMatch(/^ {2}nodeA \(via [^)]+\) +ok$/m);
+    expect(r.stderr).toMatch(/^ {2}nodeB \(via [^)]+\) +ok$/m);
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n").filter(Boolean).sort()).toEqual([
       `nodeA:${hostname()}`,

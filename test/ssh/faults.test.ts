@@ -271,9 +271,15 @@ describe("a stop that cannot be confirmed", () => {
     const node = nodeOn(sshd, "127.0.0.2");
     // setsid: the sleep leads its own session, out of reach of the group's TERM and KILL,
     // and holds the channel open
-    const job = new SshJob(node, [run("setsid sleep 71")], { label: "escaped" });
-    const s = new Scheduler([job], { timeout: 500, critical: false });
-    expect(await s.run()).toBe(false);
+    const job = new SshJob(node, [run("setsid sleep 71 & echo started")], { label: "escaped" });
+    const s = new Scheduler([job], { critical: false });
+    // cancel once the command runs (a timeout could come before the connection, on a loaded
+    // machine, and then nothing would have escaped)
+    const ac = new AbortController();
+    s.on((e) => {
+      if (e.type === "job-output" && e.line === "started") ac.abort();
+    });
+    expect(await s.run({ signal: ac.signal })).toBe(false);
     expect(s.debrief()).toContain(`stop not confirmed on ${node.name}`);
     expect(sshd.leftovers().map((p) => p.cmdline)).toEqual(["sleep 71"]);
     for (const p of sshd.leftovers()) process.kill(p.pid, "SIGKILL");

@@ -18,11 +18,25 @@ function tmux(...args: string[]): string {
   return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
 }
 
+let keeper = false;
+
+/**
+ * The server exits with its last session: `killAll` after one test, then `new-session` of the
+ * next one could reach a server on its way out ("server exited unexpectedly"). A session of
+ * its own keeps this file's server up until `killServer`.
+ */
+function ensureServer(): void {
+  if (keeper) return;
+  tmux("new-session", "-d", "-s", `keep${process.pid}`, "sleep 3600");
+  keeper = true;
+}
+
 /** Start `aiorch ARGS` in a detached session of the given size; the pane stays after exit. */
 export function startAiorch(
   args: string[],
   opts: { cols?: number; rows?: number; env?: string } = {},
 ): string {
+  ensureServer();
   const name = `v${process.pid}-${++counter}`;
   const cmd = `cd ${JSON.stringify(ROOT)} && env -u NO_COLOR -u FORCE_COLOR LANG=C.UTF-8 ${opts.env ?? ""} ${JSON.stringify(process.execPath)} bin/aiorch.mjs ${args.join(" ")}; echo "EXIT=$?"; sleep 120`;
   tmux(
@@ -76,6 +90,7 @@ export function killAll(): void {
 
 /** Kill this file's tmux server. */
 export function killServer(): void {
+  keeper = false;
   try {
     tmux("kill-server");
   } catch {
