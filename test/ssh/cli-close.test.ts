@@ -47,9 +47,9 @@ describe("aiorch ssh: per-host close", () => {
     expect(r.stderr).toBe(
       [
         "3 hosts: 2 ok, 1 failed, 0 unreachable",
-        `  ${u}@127.0.0.2:${p}  ok`,
-        `  ${u}@127.0.0.3:${p}  failed (4)  "${command}" exited 4 on ${u}@127.0.0.3:${p}`,
-        `  ${u}@127.0.0.4:${p}  ok`,
+        `  127.0.0.2:${p}  ok`,
+        `  127.0.0.3:${p}  failed (4)  "${command}" exited 4 on ${u}@127.0.0.3:${p}`,
+        `  127.0.0.4:${p}  ok`,
         "",
       ].join("\n"),
     );
