@@ -211,6 +211,10 @@ describe.concurrent("aiorch run: every end stops every remote process group", SL
   });
 });
 
+/** stdout once both hosts' commands print their start */
+const BOTH_STARTED =
+  /127\.0\.0\.2.*started[\s\S]*127\.0\.0\.3.*started|127\.0\.0\.3.*started[\s\S]*127\.0\.0\.2.*started/;
+
 describe.concurrent("aiorch ssh: signals and --total-timeout", SLOW, () => {
   const sshArgs = (sshd: Sshd, extra: string[]) => [
     "ssh",
@@ -233,8 +237,7 @@ describe.concurrent("aiorch ssh: signals and --total-timeout", SLOW, () => {
     test(`${signal}: every host's command stopped, summary with interrupted hosts, exit ${code}`, async () => {
       const sshd = await newSshd(["127.0.0.2", "127.0.0.3"]);
       const r = await cli(sshArgs(sshd, []), {
-        after:
-          /127\.0\.0\.2.*started[\s\S]*127\.0\.0\.3.*started|127\.0\.0\.3.*started[\s\S]*127\.0\.0\.2.*started/,
+        after: BOTH_STARTED,
         signals: [signal],
       });
       expect(r.code).toBe(code);
@@ -246,7 +249,9 @@ describe.concurrent("aiorch ssh: signals and --total-timeout", SLOW, () => {
 
   test("a second SIGINT quits at once and still KILLs the remote commands", async () => {
     const sshd = await newSshd(["127.0.0.2", "127.0.0.3"]);
-    const r = await cli(sshArgs(sshd, []), { after: /started/, signals: ["SIGINT", "SIGINT"] });
+    // both hosts' commands running: a command whose channel is still opening when the process
+    // quits cannot be signalled (OpenSSH does not stop a session whose connection drops)
+    const r = await cli(sshArgs(sshd, []), { after: BOTH_STARTED, signals: ["SIGINT", "SIGINT"] });
     expect({ code: r.code, signal: r.signal }).toEqual({ code: 130, signal: null });
     expect(r.stderr).toContain("SIGINT again, quitting now");
     await expectNothingLeft(sshd);
