@@ -18,6 +18,7 @@ import {
   SshJob,
   SshNode,
 } from "../src/ssh/index.ts";
+import { registerModuleCall } from "../src/trace/describe.ts";
 import { replay } from "../src/trace/replay.ts";
 import type { ArgModel, CommandModel, JobModel, NodeModel, ScenarioModel } from "./model.ts";
 
@@ -78,10 +79,16 @@ async function makeJobs(models: readonly JobModel[], ctx: Ctx): Promise<Abstract
       case "function": {
         const fn = await importFunction(m.module, m.name, ctx.baseDir, m.label);
         const args = m.args ?? [];
-        job = new Job((c: JobContext) => fn(c, ...args), {
-          ...opts,
-          source: { module: m.module, name: m.name, ...(m.args ? { args: m.args } : {}) },
+        const source = { module: m.module, name: m.name, ...(m.args ? { args: m.args } : {}) };
+        const body = (c: JobContext) => fn(c, ...args);
+        // relative to the data file: `aiorch run --redis` hands it to a worker
+        registerModuleCall(body, {
+          fn,
+          ...source,
+          args,
+          dirs: [ctx.baseDir],
         });
+        job = new Job(body, { ...opts, source });
         break;
       }
       case "replay":

@@ -9,6 +9,7 @@ import {
 } from "../src/job.ts";
 import { checkRetry, type RetryOptions } from "../src/retry.ts";
 import { Scheduler } from "../src/scheduler.ts";
+import { linkModuleCall } from "../src/trace/describe.ts";
 import {
   buildScheduler,
   collectParamNames,
@@ -62,6 +63,8 @@ export function plainEntry({
         body(extendContext(jc, { results: ctx.results(), params: ctx.params }));
       // keep what the body says it is (moduleJob), so traces and resume can identify it
       const described = describedBy(body);
+      // a moduleJob body stays one (`aiorch run --redis` hands it to a worker)
+      linkModuleCall(fn, body);
       const job = new Job(described ? Object.assign(fn, { [DESCRIBED]: described }) : fn, {
         label: ctx.label,
         critical: ctx.critical,

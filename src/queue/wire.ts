@@ -6,6 +6,7 @@
 import { AiorchError, type AiorchErrorCode } from "../errors.ts";
 import type { CommandOutcome } from "../ssh/exec.ts";
 import { SshJobResult } from "../ssh/job.ts";
+import type { JsonValue } from "../trace/types.ts";
 
 /** BullMQ key prefix of every aiorch queue. */
 export const PREFIX = "aiorch";
@@ -61,8 +62,10 @@ export interface WireOutcome {
 export interface WireResult {
   node: string;
   commands: WireOutcome[];
-  /** variables captured by the job's commands */
+  /** variables captured by the job's commands (set by a module job's function) */
   vars: Record<string, string>;
+  /** what a module job's function returned (absent: undefined) */
+  value?: JsonValue;
   /** set when the job failed (critical command failure, unreachable host…) */
   error?: WireError;
 }
