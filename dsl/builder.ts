@@ -17,6 +17,7 @@ import {
   type EachItems,
   eachEntry,
   includeEntry,
+  atMostOnceOf,
   itemJob,
   plainEntry,
   readinessOf,
@@ -30,6 +31,7 @@ import type {
   NewLabel,
   Requirable,
   ScenarioResults,
+  SshEachOptions,
   View,
   ResultsOf,
 } from "./types.ts";
@@ -42,6 +44,7 @@ interface DeclareRuntime {
   ready?: unknown;
   readyTimeout?: unknown;
   retry?: RetryOptions;
+  atMostOnce?: unknown;
 }
 
 /** Anything `.include()` accepts: a typed builder or a dynamic scenario. */
@@ -142,6 +145,7 @@ export class ScenarioBuilder<
         forever: opts.forever === true,
         readiness: readinessOf(opts),
         retry: opts.retry,
+        atMostOnce: atMostOnceOf(label, opts),
       }),
     );
   }
@@ -286,6 +290,7 @@ export class ScenarioBuilder<
         forever: opts.forever === true,
         readiness: readinessOf(opts),
         retry: opts.retry,
+        atMostOnce: atMostOnceOf(label, opts),
       }),
     );
   }
@@ -319,6 +324,7 @@ export class ScenarioBuilder<
         forever: opts.forever === true,
         readiness: readinessOf(opts),
         retry: opts.retry,
+        atMostOnce: atMostOnceOf(label, opts),
       }),
     );
   }
@@ -344,7 +350,7 @@ export class ScenarioBuilder<
     label: NewLabel<L, Keys>,
     nodes: FromParams<readonly N[], P>,
     commands: CommandsInput | ((node: N, params: P, index: number) => CommandsInput),
-    opts?: EachOptions<K, C, N>,
+    opts?: SshEachOptions<K, C, N>,
   ): ScenarioBuilder<
     U | { readonly [X in L]: readonly View<SshJobResult, C, false>[] },
     Keys | L,
@@ -355,7 +361,10 @@ export class ScenarioBuilder<
     label: string,
     nodes: unknown,
     commands: unknown,
-    opts: Omit<EachOptions<string, boolean, never>, "critical"> & { critical?: unknown } = {},
+    opts: Omit<SshEachOptions<string, boolean, never>, "critical" | "atMostOnce"> & {
+      critical?: unknown;
+      atMostOnce?: unknown;
+    } = {},
   ): unknown {
     return this.#add(
       sshEachEntry({
@@ -367,6 +376,7 @@ export class ScenarioBuilder<
         window: opts.window,
         timeout: opts.timeout,
         key: opts.key as ((item: CommandNode, index: number) => string) | undefined,
+        atMostOnce: atMostOnceOf(label, opts),
       }),
     );
   }

@@ -20,6 +20,7 @@ export function sshEntry({
   forever,
   readiness,
   retry,
+  atMostOnce = false,
 }: {
   label: string;
   node: FromParams<CommandNode, RuntimeParams> | undefined;
@@ -29,6 +30,8 @@ export function sshEntry({
   forever: boolean;
   readiness?: Readiness;
   retry?: RetryOptions | undefined;
+  /** through workers: fail instead of running twice (see `SshJobOptions.atMostOnce`) */
+  atMostOnce?: boolean;
 }): Entry {
   return jobEntry({
     label,
@@ -40,6 +43,7 @@ export function sshEntry({
     create: (ctx: MakeContext) =>
       new SshJob(resolveNode(label, node, ctx), resolve(commands, ctx.params), {
         label: ctx.label,
+        atMostOnce,
       }),
   });
 }
@@ -54,6 +58,7 @@ export function sshEachEntry({
   window,
   timeout,
   key,
+  atMostOnce = false,
 }: {
   label: string;
   nodes: EachItems<CommandNode>;
@@ -65,6 +70,8 @@ export function sshEachEntry({
   window?: number | undefined;
   timeout?: number | undefined;
   key?: ((node: CommandNode, index: number) => string) | undefined;
+  /** through workers: each job fails instead of running twice */
+  atMostOnce?: boolean;
 }): Entry {
   return eachEntry({
     label,
@@ -78,9 +85,7 @@ export function sshEachEntry({
       new SshJob(
         node,
         typeof commands === "function" ? commands(node, ctx.params, index) : commands,
-        {
-          label: jobLabel,
-        },
+        { label: jobLabel, atMostOnce },
       ),
   });
 }

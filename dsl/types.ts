@@ -171,9 +171,22 @@ export interface DeclareOptions<K extends string, C extends boolean> {
   critical?: LiteralFlag<C, "critical">;
 }
 
-/** Options of `.job(...)`. */
+/** The option of jobs that may run on a worker (`aiorch run --redis`, docs/scale.md). */
+export interface AtMostOnceOption {
+  /**
+   * With `aiorch run --redis`: when the worker running this job dies and another worker
+   * takes it over, the job fails (code `NOT_RERUN`) instead of running again (jobs through
+   * workers are at-least-once otherwise). For `.job` it matters when the body is a
+   * `moduleJob` (other bodies run in the controller, once).
+   * @default false
+   */
+  atMostOnce?: boolean;
+}
+
+/** Options of `.job(...)`, `.ssh(...)` and `.local(...)`. */
 export interface JobDeclareOptions<K extends string, C extends boolean, F extends boolean>
-  extends DeclareOptions<K, C> {
+  extends DeclareOptions<K, C>,
+    AtMostOnceOption {
   /**
    * The run does not wait for it; it is aborted once every other job is done. Its
    * dependents start once it is ready and read it as a {@link ForeverOutcome}.
@@ -219,6 +232,11 @@ export interface EachOptions<K extends string, C extends boolean, I>
    */
   key?: (item: I, index: number) => string;
 }
+
+/** Options of `.sshEach(...)`: those of `.each`, and `atMostOnce` for every job. */
+export interface SshEachOptions<K extends string, C extends boolean, I>
+  extends EachOptions<K, C, I>,
+    AtMostOnceOption {}
 
 /** Options of `.include(...)`. */
 export interface IncludeOptions<K extends string, C extends boolean>

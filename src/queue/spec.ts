@@ -211,7 +211,7 @@ export async function moduleSpecOf(
         kind: "module",
         label: job.label,
         critical: job.critical,
-        atMostOnce: false,
+        atMostOnce: call.atMostOnce === true,
         module: path,
         name: call.name,
         args: [...call.args],

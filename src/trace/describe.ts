@@ -62,6 +62,8 @@ export interface ModuleCall {
   readonly name: string;
   readonly args: readonly JsonValue[];
   readonly dirs: readonly string[];
+  /** the job fails instead of running again after a takeover from a dead worker */
+  readonly atMostOnce?: boolean;
 }
 
 const calls = new WeakMap<object, ModuleCall>();
@@ -76,10 +78,13 @@ export function moduleCallOf(body: unknown): ModuleCall | undefined {
   return typeof body === "function" ? calls.get(body) : undefined;
 }
 
-/** @internal `wrapper` calls `body` with the same context: the same module call, if any */
-export function linkModuleCall(wrapper: object, body: unknown): void {
+/**
+ * @internal `wrapper` (one job's function) calls `body` with the same context: the same
+ * module call, if any, with that job's `atMostOnce`
+ */
+export function linkModuleCall(wrapper: object, body: unknown, atMostOnce = false): void {
   const call = moduleCallOf(body);
-  if (call) calls.set(wrapper, call);
+  if (call) calls.set(wrapper, atMostOnce ? { ...call, atMostOnce } : call);
 }
 
 /** Directory of the file whose code called `fn`, from the V8 call sites (undefined if unknown). */

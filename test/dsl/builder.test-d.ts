@@ -245,6 +245,21 @@ describe("fan-out, composition, SSH", () => {
       );
   });
 
+  test("atMostOnce: a boolean on .job / .ssh / .local / .sshEach and the dynamic addJob, not on .each / .include", () => {
+    base
+      .job("m", async () => 1, { atMostOnce: true })
+      .ssh("s", new LocalNode(), [run("true")], { atMostOnce: true, critical: false })
+      .local("l", "true", { atMostOnce: false })
+      .sshEach("e", [new LocalNode()], [run("true")], { atMostOnce: true, window: 2 });
+    dynamicScenario("d").addJob("a", async () => 1, { atMostOnce: true });
+    // @ts-expect-error atMostOnce is a boolean
+    base.local("x", "true", { atMostOnce: "yes" });
+    // @ts-expect-error .each bodies run in the controller: no atMostOnce
+    base.each("each", [1], async (n) => n, { atMostOnce: true });
+    // @ts-expect-error nor on an included scenario
+    base.include("inc", scenario("sub"), { atMostOnce: true });
+  });
+
   test("params are typed from their defaults; build() gives the engine's Scheduler", () => {
     const p = scenario("p", { params: { hosts: "x", n: 3, dry: false } }).job(
       "j",

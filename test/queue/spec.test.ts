@@ -147,9 +147,17 @@ describe("module jobs", () => {
       name: "double",
       args: [21],
     });
-    // a DSL job whose body is a moduleJob is one too
-    const built = scenario("s").job("twice", moduleJob(double, source)).build();
-    expect(await answer(built.jobs[0] as Job)).toMatchObject({ module: steps, label: "twice" });
+    // a DSL job whose body is a moduleJob is one too, with its own atMostOnce
+    const built = scenario("s")
+      .job("twice", moduleJob(double, source))
+      .job("once", moduleJob(double, source), { atMostOnce: true })
+      .build();
+    expect(await answer(built.jobs[0] as Job)).toMatchObject({
+      module: steps,
+      label: "twice",
+      atMostOnce: false,
+    });
+    expect(await answer(built.jobs[1] as Job)).toMatchObject({ label: "once", atMostOnce: true });
   });
 
   it("describes a data scenario's function job by its module under the data file's folder", async () => {
