@@ -43,8 +43,8 @@ export interface WireError {
   facts: Record<string, string | number | boolean | null | readonly string[]>;
 }
 
-/** A command outcome as data. */
-export interface WireOutcome {
+/** A command outcome's fields, with its captured bytes as `B` and its error as `E`. */
+export interface OutcomeShape<B, E> {
   index: number;
   label: string;
   exitCode: number | null;
@@ -52,11 +52,13 @@ export interface WireOutcome {
   durationMs: number;
   ok: boolean;
   stdout?: string;
-  /** base64 of the captured bytes */
-  stdoutBytes?: string;
+  stdoutBytes?: B;
   files?: number;
-  error?: WireError;
+  error?: E;
 }
+
+/** A command outcome as data: the captured bytes as base64. */
+export type WireOutcome = OutcomeShape<string, WireError>;
 
 /** The return value of a queue job. */
 export interface WireResult {
@@ -104,9 +106,16 @@ export function decodeError(w: WireError): AiorchError {
   return new AiorchError(w.code, w.message, w.facts as Record<string, never>);
 }
 
-/** Encode command outcomes. */
-export function encodeOutcomes(outcomes: readonly CommandOutcome[]): WireOutcome[] {
-  return outcomes.map((o) => ({
+/**
+ * One command outcome mapped field by field, the captured bytes and the error through
+ * `bytes` and `error`: the one shape both directions share.
+ */
+function mapOutcome<B, E, OB, OE>(
+  o: OutcomeShape<B, E>,
+  bytes: (b: B) => OB,
+  error: (e: E) => OE,
+): OutcomeShape<OB, OE> {
+  return {
     index: o.index,
     label: o.label,
     exitCode: o.exitCode,
@@ -114,25 +123,21 @@ export function encodeOutcomes(outcomes: readonly CommandOutcome[]): WireOutcome
     durationMs: o.durationMs,
     ok: o.ok,
     ...(o.stdout !== undefined ? { stdout: o.stdout } : {}),
-    ...(o.stdoutBytes !== undefined ? { stdoutBytes: o.stdoutBytes.toString("base64") } : {}),
+    ...(o.stdoutBytes !== undefined ? { stdoutBytes: bytes(o.stdoutBytes) } : {}),
     ...(o.files !== undefined ? { files: o.files } : {}),
-    ...(o.error !== undefined ? { error: encodeError(o.error) } : {}),
-  }));
+    ...(o.error !== undefined ? { error: error(o.error) } : {}),
+  };
+}
+
+/** Encode command outcomes. */
+export function encodeOutcomes(outcomes: readonly CommandOutcome[]): WireOutcome[] {
+  return outcomes.map((o) => mapOutcome(o, (b: Buffer) => b.toString("base64"), encodeError));
 }
 
 /** The SshJobResult a worker's answer stands for. */
 export function decodeResult(w: WireResult): SshJobResult {
-  const outcomes: CommandOutcome[] = w.commands.map((o) => ({
-    index: o.index,
-    label: o.label,
-    exitCode: o.exitCode,
-    signal: o.signal,
-    durationMs: o.durationMs,
-    ok: o.ok,
-    ...(o.stdout !== undefined ? { stdout: o.stdout } : {}),
-    ...(o.stdoutBytes !== undefined ? { stdoutBytes: Buffer.from(o.stdoutBytes, "base64") } : {}),
-    ...(o.files !== undefined ? { files: o.files } : {}),
-    ...(o.error !== undefined ? { error: decodeError(o.error) } : {}),
-  }));
+  const outcomes = w.commands.map((o) =>
+    mapOutcome(o, (b: string) => Buffer.from(b, "base64"), decodeError),
+  );
   return new SshJobResult(w.node, outcomes);
 }

@@ -13,6 +13,7 @@ import { AiorchError } from "../../src/errors.ts";
 import { Job } from "../../src/job.ts";
 import { createNodePool } from "../../src/queue/pool.ts";
 import { connectRedis, isOlder, parseRedisUrl } from "../../src/queue/redis.ts";
+import { decodeResult, encodeOutcomes } from "../../src/queue/wire.ts";
 import {
   type CommandJobSpec,
   jobFromSpec,
@@ -25,19 +26,20 @@ import {
   readFiles,
   specOf,
 } from "../../src/queue/spec.ts";
+// from the modules spec.ts itself reads
 import {
   type Command,
   commandLabel,
-  LocalNode,
   pull,
   push,
-  raw,
   run,
   runScript,
   runString,
-  SshJob,
-  SshNode,
-} from "../../src/ssh/index.ts";
+} from "../../src/ssh/commands.ts";
+import { SshJob } from "../../src/ssh/job.ts";
+import { LocalNode } from "../../src/ssh/local.ts";
+import { SshNode } from "../../src/ssh/node.ts";
+import { raw } from "../../src/ssh/words.ts";
 import { moduleCallOf } from "../../src/trace/describe.ts";
 import { moduleJob } from "../../src/trace/index.ts";
 import { scenario } from "../../dsl/index.ts";
@@ -266,6 +268,37 @@ describe("local files", () => {
     );
     // a file gone by then, or too large: undefined (the job runs in the controller)
     expect(await readFiles([...abs, "/nonexistent"])).toBeUndefined();
+  });
+});
+
+describe("outcomes on the wire", () => {
+  it("a worker's outcomes come back as they were: bytes, errors with code and facts", () => {
+    const error = new AiorchError("COMMAND_FAILED", "exit 3", { host: "h", exitCode: 3 });
+    const outcomes = [
+      { index: 0, label: "a", exitCode: 0, signal: null, durationMs: 5, ok: true, stdout: "x" },
+      {
+        ...{ index: 1, label: "b", exitCode: 3, signal: null, durationMs: 1, ok: false },
+        stdoutBytes: Buffer.from([0, 255, 10]),
+        files: 2,
+        error,
+      },
+    ];
+    const wire = JSON.parse(JSON.stringify(encodeOutcomes(outcomes)));
+    expect(wire[1]).toMatchObject({ stdoutBytes: "AP8K", error: { code: "COMMAND_FAILED" } });
+    const back = decodeResult({ node: "u@h", commands: wire, vars: {} });
+    expect(back.node).toBe("u@h");
+    expect(back.commands[0]).toEqual(outcomes[0]);
+    const { error: e, ...rest } = back.commands[1] as (typeof back.commands)[1] & object;
+    expect(rest).toEqual({
+      ...outcomes[1],
+      error: undefined,
+      stdoutBytes: Buffer.from([0, 255, 10]),
+    });
+    expect([e?.code, e?.message, (e as unknown as { exitCode: number }).exitCode]).toEqual([
+      "COMMAND_FAILED",
+      "exit 3",
+      3,
+    ]);
   });
 });
 
