@@ -52,6 +52,8 @@ async function bareBullmq(url: RedisServer, n: number, chain: boolean): Promise<
   const connection = { host: "127.0.0.1", port: url.port, maxRetriesPerRequest: null };
   const name = `bare-${Math.random().toString(36).slice(2)}`;
   const queue = new Queue(name, { connection });
+  // each waitUntilFinished listens for the queue closing: 200 at once are expected
+  queue.setMaxListeners(n + 10);
   const events = new QueueEvents(name, { connection });
   const worker = new Worker(
     name,

@@ -72,7 +72,7 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
     .option("--no-check", "run without type-checking the scenario first (also AIORCH_CHECK=0)")
     .option(
       "--redis <url>",
-      "hand command jobs to `aiorch worker`s through Redis (redis://HOST:PORT)",
+      "hand command and module jobs to `aiorch worker`s through Redis (redis://HOST:PORT)",
     )
     .option(
       "--worker-wait <ms>",
