@@ -267,12 +267,16 @@ async function setUp(
   const originals = new Map<AbstractJob, AbstractJob["run"]>();
   for (const [job, { spec, site, path }] of remote) {
     const queue = queues.get(site) as Queue;
-    const jobId = jobIdOf({ runId, path, spec });
+    const baseId = jobIdOf({ runId, path, spec });
     const original = job.run;
     const files = spec.kind === "commands" ? localFilesOf(spec) : [];
     originals.set(job, original);
+    let attempts = 0;
     job.run = async (ctx: JobContext) => {
       if (fatal) throw fatal;
+      // a retry (`retry` option) is a queue job of its own: BullMQ keeps the finished one
+      attempts++;
+      const jobId = attempts === 1 ? baseId : `${baseId}.${attempts}`;
       let data: JobSpec = spec;
       if (spec.kind === "module") data = { ...spec, vars: shareableVars(ctx.vars) };
       else if (files.length > 0) {
