@@ -14,7 +14,6 @@ import type { Redis } from "ioredis";
 import { AiorchError, CancelledError } from "../errors.ts";
 import { emitOutput } from "../context.ts";
 import { type AbstractJob, Job, type JobContext } from "../job.ts";
-import { hasSecrets, isSecretName, maskSecrets } from "../redact.ts";
 import { Scheduler } from "../scheduler.ts";
 import { SshJob } from "../ssh/job.ts";
 import { moduleCallOf } from "../trace/describe.ts";
@@ -25,7 +24,15 @@ import {
   type RedisTarget,
   unreachable,
 } from "./redis.ts";
-import { type JobSpec, jobIdOf, localFilesOf, moduleSpecOf, readFiles, specOf } from "./spec.ts";
+import {
+  type JobSpec,
+  jobIdOf,
+  localFilesOf,
+  moduleSpecOf,
+  readFiles,
+  specOf,
+  travellingVars,
+} from "./spec.ts";
 import {
   CANCEL_CHANNEL,
   cancelKey,
@@ -97,18 +104,6 @@ interface Remote {
   spec: JobSpec;
   site: string;
   path: string[];
-}
-
-/**
- * The run's variables a module job on a worker gets: not those under secret-looking names,
- * nor values holding a declared secret (the queue carries no secret).
- */
-function shareableVars(vars: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  const masking = hasSecrets();
-  for (const [k, v] of Object.entries(vars))
-    if (!isSecretName(k) && !(masking && maskSecrets(v) !== v)) out[k] = v;
-  return out;
 }
 
 interface Pending {
@@ -278,7 +273,7 @@ async function setUp(
       attempts++;
       const jobId = attempts === 1 ? baseId : `${baseId}.${attempts}`;
       let data: JobSpec = spec;
-      if (spec.kind === "module") data = { ...spec, vars: shareableVars(ctx.vars) };
+      if (spec.kind === "module") data = { ...spec, vars: travellingVars(ctx.vars) };
       else if (files.length > 0) {
         // read when the job starts, as a local run reads them
         const contents = await readFiles(files);

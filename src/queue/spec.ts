@@ -17,6 +17,7 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { AiorchError } from "../errors.ts";
 import { type AbstractJob, Job } from "../job.ts";
+import { hasSecrets, isSecretName, maskSecrets } from "../redact.ts";
 import type { ModuleCall } from "../trace/describe.ts";
 import type { JsonValue } from "../trace/types.ts";
 import {
@@ -337,6 +338,18 @@ function localFiles(paths: readonly string[], what: string): string[] | string {
     if (!file) return `${what} ${p}: not a regular file at start`;
     out.push(abs);
   }
+  return out;
+}
+
+/**
+ * The run's variables a module job on a worker gets: not those under secret-looking names,
+ * nor values holding a declared secret (the queue carries no secret).
+ */
+export function travellingVars(vars: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const masking = hasSecrets();
+  for (const [k, v] of Object.entries(vars))
+    if (!isSecretName(k) && !(masking && maskSecrets(v) !== v)) out[k] = v;
   return out;
 }
 

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildFromModel } from "../../codegen/build.ts";
 import { AiorchError } from "../../src/errors.ts";
+import { addSecrets, clearSecrets } from "../../src/redact.ts";
 import { Job } from "../../src/job.ts";
 import { createNodePool } from "../../src/queue/pool.ts";
 import { connectRedis, isOlder, parseRedisUrl } from "../../src/queue/redis.ts";
@@ -25,6 +26,7 @@ import {
   parseJobSpec,
   readFiles,
   specOf,
+  travellingVars,
 } from "../../src/queue/spec.ts";
 // from the modules spec.ts itself reads
 import {
@@ -212,6 +214,17 @@ describe("module jobs", () => {
     const id = (vars: Record<string, string>) =>
       jobIdOf({ runId: "r", path: [], spec: parseJobSpec({ ...data, vars }) });
     expect(id({ a: "1" })).toBe(id({ b: "2" }));
+  });
+
+  it("the variables a module job gets leave out secret-looking names and declared secrets", () => {
+    const vars = { rev: "v1", API_TOKEN: "t0k3n-x", note: "uses s3cret-pw", out: "/tmp/o" };
+    expect(travellingVars(vars)).toEqual({ rev: "v1", note: "uses s3cret-pw", out: "/tmp/o" });
+    addSecrets(["s3cret-pw"]);
+    try {
+      expect(travellingVars(vars)).toEqual({ rev: "v1", out: "/tmp/o" });
+    } finally {
+      clearSecrets();
+    }
   });
 
   it("notJsonAt: JSON values pass, anything else is named by its path", () => {
