@@ -111,6 +111,180 @@ describe("data scenarios (YAML/JSON)", () => {
     expect(errorOf("scenario: s\njobs: [\n")).toMatch(/^s\.yaml:3:1: /);
   });
 
+  test("services: a forever remote command, its readiness and options become a model", () => {
+    const m = parseDataScenario({
+      text: [
+        "scenario: s",
+        "jobs:",
+        "  - label: web",
+        "    node: local",
+        "    service: python3 -m http.server 8000",
+        "    ready: { run: [nc, -z, localhost, 8000], allowedExits: [0] }",
+        "    readyTimeout: 5000",
+        "    readyInterval: 100",
+        "    env: { TOKEN: { fromEnv: TOKEN } }",
+        "    cwd: /srv",
+        "    stopSignal: SIGINT",
+        "    stopTimeout: 2000",
+        "  - label: bg",
+        "    node: local",
+        "    service: exec sleep 60",
+        "    detach: true",
+        "    log: /tmp/bg.log",
+        "    ready: { output: 'up \\d+', flags: is }",
+        "  - label: tail",
+        "    after: [web, bg]",
+        "    node: local",
+        "    forever: true",
+        "    ready: { output: ready }",
+        "    commands: [tail -f /var/log/syslog]",
+      ].join("\n"),
+    });
+    expect(m.jobs).toEqual([
+      {
+        label: "web",
+        after: [],
+        kind: "service",
+        node: "local",
+        command: "python3 -m http.server 8000",
+        ready: { run: ["nc", "-z", "localhost", 8000], allowedExits: [0] },
+        readyTimeout: 5000,
+        readyInterval: 100,
+        env: { TOKEN: { fromEnv: "TOKEN" } },
+        cwd: "/srv",
+        stopSignal: "INT",
+        stopTimeout: 2000,
+      },
+      {
+        label: "bg",
+        after: [],
+        kind: "service",
+        node: "local",
+        command: "exec sleep 60",
+        detach: true,
+        log: "/tmp/bg.log",
+        ready: { output: "up \\d+", flags: "is" },
+      },
+      {
+        label: "tail",
+        after: ["web", "bg"],
+        forever: true,
+        kind: "commands",
+        node: "local",
+        ready: { output: "ready" },
+        commands: [{ type: "run", argv: ["tail -f /var/log/syslog"] }],
+      },
+    ]);
+  });
+
+  test("services: every wrong spelling of ready and of the options names the key and line", () => {
+    const svc = (...lines: string[]) =>
+      errorOf(
+        [
+          "scenario: s",
+          "jobs:",
+          "  - label: srv",
+          "    node: local",
+          "    service: sleep 9",
+          ...lines,
+        ].join("\n"),
+      );
+    const forms =
+      'expected { run: "command" } (retried until it exits 0) or { output: "pattern" } (a line of its output)';
+    // a bare string, or a JavaScript-looking regex (YAML reads it as a string): ambiguous
+    expect(svc("    ready: nc -z localhost 80")).toBe(
+      `s.yaml:6:12: jobs[0].ready: ${forms}, got "nc -z localhost 80"`,
+    );
+    expect(svc("    ready: /listening on/")).toBe(
+      `s.yaml:6:12: jobs[0].ready: ${forms}, got "/listening on/"`,
+    );
+    expect(svc("    ready: [nc, -z]")).toBe(`s.yaml:6:12: jobs[0].ready: ${forms}, got a list`);
+    expect(svc("    ready: {}")).toBe(`s.yaml:6:12: jobs[0].ready: ${forms}, got a mapping`);
+    expect(svc("    ready: { run: x, output: y }")).toBe(
+      "s.yaml:6:12: jobs[0].ready: give only one of run, output",
+    );
+    expect(svc("    ready: { run: [] }")).toBe("s.yaml:6:19: jobs[0].ready.run: give a command");
+    expect(svc("    ready: { run: x, retries: 3 }")).toBe(
+      's.yaml:6:22: jobs[0].ready.retries: unexpected key "retries" (allowed: run, allowedExits)',
+    );
+    expect(svc("    ready: { output: 'listening (' }")).toBe(
+      "s.yaml:6:22: jobs[0].ready.output: not a valid pattern: Invalid regular expression: /listening (/: Unterminated group",
+    );
+    expect(svc("    ready: { output: '' }")).toBe(
+      "s.yaml:6:22: jobs[0].ready.output: must not be empty",
+    );
+    expect(svc("    ready: { output: up, flags: g }")).toBe(
+      's.yaml:6:33: jobs[0].ready.flags: unknown flag "g" (allowed: i, m, s, u, v)',
+    );
+    expect(svc("    ready: { output: up, flags: uv }")).toMatch(
+      /^s\.yaml:6:33: jobs\[0\]\.ready\.flags: not a valid pattern: /,
+    );
+    expect(svc("    readyTimeout: soon")).toBe(
+      's.yaml:6:19: jobs[0].readyTimeout: expected a number, got "soon"',
+    );
+    expect(svc("    forever: true")).toBe(
+      "s.yaml:6:5: jobs[0].forever: a service is a forever job already (with detach: true, its job ends once it is ready)",
+    );
+    expect(svc("    log: /tmp/x.log")).toBe(
+      's.yaml:6:5: jobs[0].log: "log" only applies to a detached service (detach: true)',
+    );
+    expect(svc("    detach: true", "    stopSignal: INT")).toBe(
+      's.yaml:7:5: jobs[0].stopSignal: "stopSignal" does not apply to a detached service (the run never stops it)',
+    );
+    expect(svc("    stopSignal: TERMINATE")).toBe(
+      's.yaml:6:17: jobs[0].stopSignal: unknown signal "TERMINATE" (e.g. TERM, INT, HUP, KILL, USR1)',
+    );
+    expect(svc("    service: again")).toMatch(/^s\.yaml:6:5: Map keys must be unique/);
+    expect(
+      errorOf(
+        ["scenario: s", "jobs:", "  - label: a", "    node: local", "    service: ''"].join("\n"),
+      ),
+    ).toBe("s.yaml:5:14: jobs[0].service: must not be empty");
+    // readiness of other jobs: only a forever one, only a pattern
+    const job = (...lines: string[]) =>
+      errorOf(["scenario: s", "jobs:", "  - label: a", "    node: local", ...lines].join("\n"));
+    expect(job("    commands: [ls]", "    ready: { output: x }")).toBe(
+      's.yaml:6:5: jobs[0].ready: "ready" only applies to a service or a forever job (commands or call)',
+    );
+    expect(job("    forever: true", "    commands: [ls]", "    ready: { run: ls }")).toBe(
+      's.yaml:7:14: jobs[0].ready.run: a command readiness check needs a service job (a forever job takes { output: "pattern" })',
+    );
+    expect(job("    commands: [ls]", "    detach: true")).toBe(
+      's.yaml:6:5: jobs[0].detach: "detach" only applies to a service',
+    );
+    expect(
+      errorOf(["scenario: s", "jobs:", "  - label: a", "    service: sleep 9"].join("\n")),
+    ).toBe('s.yaml:3:5: jobs[0]: missing key "node" (a node id, or "local")');
+  });
+
+  test("services run from data: the client starts once the service is ready", async () => {
+    const flag = `/tmp/aiorch-data-svc-${process.pid}`;
+    const m = parseDataScenario({
+      text: [
+        "scenario: s",
+        "timeout: 20000",
+        "jobs:",
+        "  - label: server",
+        "    node: local",
+        `    service: trap '' TERM; sleep 0.3; touch ${flag}; echo listening; sleep 60`,
+        `    ready: { run: 'test -e ${flag}' }`,
+        "    readyInterval: 50",
+        "  - label: client",
+        "    after: server",
+        "    node: local",
+        `    commands: ['test -e ${flag} && rm ${flag} && echo saw it']`,
+      ].join("\n"),
+    });
+    const s = await buildFromModel({ model: m });
+    const t0 = Date.now();
+    expect(await s.run()).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const [server, client] = s.jobs;
+    expect(server?.state).toBe("cancelled"); // stopped at the end of the run
+    expect(client?.isFailed()).toBe(false); // the flag existed when it started
+    expect(String(client?.result())).toBe("OK");
+  });
+
   test("JSON files get the same checks and lines", () => {
     const json = JSON.stringify(
       { scenario: "s", jobs: [{ label: "a", replay: { duration: 1, outcom: "ok" } }] },
