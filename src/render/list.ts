@@ -109,12 +109,17 @@ export function formatDebrief(
     out.push(`===== ${problems.length} shutdown problem(s)`);
     for (const p of problems) out.push(`shutdown: ${p.label}: ${describeError(p.error)}`);
   }
-  // detached services: what the run started on purpose and did not stop
+  // detached services: what the run started on purpose and did not stop, whatever their
+  // job's end (the job's own record), or a result saying so
+  const line = (r: unknown): string | undefined => {
+    const x = (r as { leftRunning?: unknown } | null | undefined)?.leftRunning;
+    return typeof x === "string" ? x : undefined;
+  };
   const left = [...root.allJobs()].flatMap((j) => {
-    const r = j.isDone() ? (j.result() as { leftRunning?: unknown } | undefined) : undefined;
-    return typeof r === "object" && r !== null && typeof r.leftRunning === "string"
-      ? [r.leftRunning]
-      : [];
+    const l =
+      line((j as { leftRunning?: unknown }).leftRunning) ??
+      (j.isDone() ? line(j.result()) : undefined);
+    return l === undefined ? [] : [l];
   });
   if (left.length) out.push(`===== ${left.length} process(es) left running`, ...left);
   return out.join("\n");
