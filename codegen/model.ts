@@ -161,6 +161,8 @@ export interface CommandOptionsModel {
   env?: Record<string, ArgModel>;
   cwd?: string;
   capture?: string;
+  /** how a capture keeps stdout @default "utf8" */
+  encoding?: "utf8" | "buffer";
   ignoreOutputs?: boolean;
   includes?: string[];
   remoteName?: string;

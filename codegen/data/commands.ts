@@ -3,7 +3,7 @@ import type { Checker, DataPath } from "./checker.ts";
 
 /** Commands of a data scenario job: a string (a command line) or one of these keys. */
 const BASE_OPTS = ["label", "timeout"];
-const PROC_OPTS = [...BASE_OPTS, "allowedExits", "env", "cwd", "capture"];
+const PROC_OPTS = [...BASE_OPTS, "allowedExits", "env", "cwd", "capture", "encoding"];
 const COMMANDS: Record<string, readonly string[]> = {
   run: ["run", ...PROC_OPTS],
   script: ["script", "args", "includes", ...PROC_OPTS],
@@ -78,6 +78,11 @@ function readOptions(c: Checker, o: Record<string, unknown>, p: DataPath): Comma
   if (o.timeout !== undefined) out.timeout = c.number(o.timeout, [...p, "timeout"]);
   if (o.cwd !== undefined) out.cwd = c.string(o.cwd, [...p, "cwd"]);
   if (o.capture !== undefined) out.capture = c.string(o.capture, [...p, "capture"]);
+  if (o.encoding !== undefined) {
+    out.encoding = c.oneOf(o.encoding, [...p, "encoding"], ["utf8", "buffer"] as const);
+    if (o.capture === undefined)
+      c.fail([...p, "encoding"], '"encoding" applies to a capture: give capture too', "key");
+  }
   if (o.remoteName !== undefined) out.remoteName = c.string(o.remoteName, [...p, "remoteName"]);
   if (o.includes !== undefined) out.includes = c.strings(o.includes, [...p, "includes"]);
   if (o.allowedExits !== undefined)

@@ -134,6 +134,7 @@ function optionsExpr(
     env: o.env ? envExpr(o.env, imp) : undefined,
     cwd: o.cwd === undefined ? undefined : lit(o.cwd),
     capture: o.capture === undefined ? undefined : lit(o.capture),
+    encoding: o.encoding === undefined ? undefined : lit(o.encoding),
     ignoreOutputs: o.ignoreOutputs === true ? "true" : undefined,
     ...(extra.includes("includes") && o.includes
       ? { includes: `[${o.includes.map(lit).join(", ")}]` }

@@ -34,6 +34,7 @@ export interface CommandSpecOptions {
   allowedExits?: Array<number | string>;
   cwd?: string;
   capture?: string;
+  encoding?: "utf8" | "buffer";
   remoteName?: string;
   ignoreOutputs?: boolean;
 }
@@ -81,6 +82,7 @@ const OPTION_KEYS = [
   "allowedExits",
   "cwd",
   "capture",
+  "encoding",
   "remoteName",
   "ignoreOutputs",
 ] as const;

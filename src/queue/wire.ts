@@ -53,6 +53,8 @@ export interface WireOutcome {
   stdout?: string;
   /** base64 of the captured bytes */
   stdoutBytes?: string;
+  /** set for a byte capture (`encoding: "buffer"`) */
+  encoding?: "buffer";
   files?: number;
   error?: WireError;
 }
@@ -112,6 +114,7 @@ export function encodeOutcomes(outcomes: readonly CommandOutcome[]): WireOutcome
     ok: o.ok,
     ...(o.stdout !== undefined ? { stdout: o.stdout } : {}),
     ...(o.stdoutBytes !== undefined ? { stdoutBytes: o.stdoutBytes.toString("base64") } : {}),
+    ...(o.encoding === "buffer" ? { encoding: "buffer" as const } : {}),
     ...(o.files !== undefined ? { files: o.files } : {}),
     ...(o.error !== undefined ? { error: encodeError(o.error) } : {}),
   }));
@@ -126,8 +129,14 @@ export function decodeResult(w: WireResult): SshJobResult {
     signal: o.signal,
     durationMs: o.durationMs,
     ok: o.ok,
-    ...(o.stdout !== undefined ? { stdout: o.stdout } : {}),
-    ...(o.stdoutBytes !== undefined ? { stdoutBytes: Buffer.from(o.stdoutBytes, "base64") } : {}),
+    ...(o.encoding === "buffer"
+      ? { encoding: "buffer" as const, stdoutBytes: Buffer.from(o.stdoutBytes ?? "", "base64") }
+      : {
+          ...(o.stdout !== undefined ? { stdout: o.stdout } : {}),
+          ...(o.stdoutBytes !== undefined
+            ? { stdoutBytes: Buffer.from(o.stdoutBytes, "base64") }
+            : {}),
+        }),
     ...(o.files !== undefined ? { files: o.files } : {}),
     ...(o.error !== undefined ? { error: decodeError(o.error) } : {}),
   }));

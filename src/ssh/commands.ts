@@ -31,8 +31,20 @@ export interface CommandOptions extends BaseCommandOptions {
   env?: Readonly<Record<string, Arg>>;
   /** working directory @default the remote home */
   cwd?: string;
-  /** store stdout (one trailing newline dropped) in `ctx.vars[capture]` */
+  /**
+   * Capture stdout under this name: with the default `encoding: "utf8"`, as text (one
+   * trailing newline dropped) in `ctx.vars[capture]` and the outcome's `stdout`.
+   */
   capture?: string;
+  /**
+   * How `capture` keeps stdout: `"utf8"` decodes it into a variable; `"buffer"` keeps every
+   * byte as is in the outcome's `stdoutBytes` (binary data, invalid UTF-8, CRLF: nothing
+   * changed, no newline dropped) and sets no variable (variables are text for shell words).
+   * Needs `capture`.
+   * @default "utf8"
+   * @example run("cat", "image.png", { capture: "png", encoding: "buffer" })
+   */
+  encoding?: "utf8" | "buffer";
   /**
    * Detach the command from the channel: stdin, stdout and stderr go to /dev/null, so
    * `run("server &", { ignoreOutputs: true })` returns once the shell is done instead of
@@ -152,6 +164,18 @@ function checkOptions<T extends BaseCommandOptions>(o: T | undefined, what: stri
     throw new AiorchError("INVALID_ARGUMENT", `${what}: capture must be a variable name`, {
       option: "capture",
     });
+  if (c.encoding !== undefined && c.encoding !== "utf8" && c.encoding !== "buffer")
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      `${what}: encoding must be "utf8" or "buffer", got ${JSON.stringify(c.encoding)}`,
+      { option: "encoding" },
+    );
+  if (c.encoding !== undefined && c.capture === undefined)
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      `${what}: encoding ${JSON.stringify(c.encoding)} applies to a capture: give capture too`,
+      { option: "encoding" },
+    );
   return opts;
 }
 

@@ -162,6 +162,9 @@ function arg(v: unknown, path: string): void {
 function commandOptions(v: unknown, path: string): void {
   const o = obj(v, path);
   for (const k of ["label", "cwd", "capture", "remoteName"]) opt(o, k, path, str);
+  opt(o, "encoding", path, (x, p) => {
+    if (x !== "utf8" && x !== "buffer") throw new ShapeError(p, '"utf8" or "buffer"', x);
+  });
   opt(o, "timeout", path, (x, p) => num(x, p, 0));
   opt(o, "includes", path, strings);
   opt(o, "allowedExits", path, (x, p) =>

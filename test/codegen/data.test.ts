@@ -67,7 +67,7 @@ describe("data scenarios (YAML/JSON)", () => {
       "s.yaml:6:9: jobs[0].commands[0]: a command needs one of run, script, string, push, pull",
     );
     expect(errorOf([...base, "      - run: ls", "        timout: 5"].join("\n"))).toBe(
-      's.yaml:7:9: jobs[0].commands[0].timout: unexpected key "timout" (allowed: run, label, timeout, allowedExits, env, cwd, capture)',
+      's.yaml:7:9: jobs[0].commands[0].timout: unexpected key "timout" (allowed: run, label, timeout, allowedExits, env, cwd, capture, encoding)',
     );
     expect(
       errorOf(["scenario: s", "jobs:", "  - label: a", "    replay: { duration: -1 }"].join("\n")),
@@ -283,6 +283,25 @@ describe("data scenarios (YAML/JSON)", () => {
     expect(server?.state).toBe("cancelled"); // stopped at the end of the run
     expect(client?.isFailed()).toBe(false); // the flag existed when it started
     expect(String(client?.result())).toBe("OK");
+  });
+
+  test("a capture can keep bytes: encoding: buffer (checked, and only with capture)", () => {
+    const job = (...lines: string[]) =>
+      ["scenario: s", "jobs:", "  - label: a", "    node: local", "    commands:", ...lines].join(
+        "\n",
+      );
+    const m = parseDataScenario({
+      text: job("      - { run: cat img, capture: img, encoding: buffer }"),
+    });
+    expect(m.jobs[0]).toMatchObject({
+      commands: [{ type: "run", options: { capture: "img", encoding: "buffer" } }],
+    });
+    expect(errorOf(job("      - { run: cat img, capture: img, encoding: latin1 }"))).toBe(
+      's.yaml:6:49: jobs[0].commands[0].encoding: expected one of "utf8", "buffer", got "latin1"',
+    );
+    expect(errorOf(job("      - { run: cat img, encoding: buffer }"))).toBe(
+      's.yaml:6:25: jobs[0].commands[0].encoding: "encoding" applies to a capture: give capture too',
+    );
   });
 
   test("JSON files get the same checks and lines", () => {
