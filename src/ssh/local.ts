@@ -112,7 +112,7 @@ export class LocalNode implements CommandNode {
     signal?: AbortSignal;
     stop?: AbortSignal | undefined;
   }): Promise<number> {
-    return copyPaths({ sources: opts.locals, dest: opts.remote, node: this, signal: stopOf(opts) });
+    return this.#copy(opts.locals, opts.remote, opts);
   }
 
   /** The same as {@link push}, the other way round (both sides are this machine). */
@@ -122,7 +122,18 @@ export class LocalNode implements CommandNode {
     signal?: AbortSignal;
     stop?: AbortSignal | undefined;
   }): Promise<number> {
-    return copyPaths({ sources: opts.remotes, dest: opts.local, node: this, signal: stopOf(opts) });
+    return this.#copy(opts.remotes, opts.local, opts);
+  }
+
+  /** Copy; stopped by the run's signal or the transfer's own stop, whichever aborts first. */
+  #copy(
+    sources: readonly string[],
+    dest: string,
+    o: { signal?: AbortSignal; stop?: AbortSignal | undefined },
+  ): Promise<number> {
+    const all = [o.signal, o.stop].filter((x): x is AbortSignal => x !== undefined);
+    const signal = all.length > 1 ? AbortSignal.any(all) : all[0];
+    return copyPaths({ sources, dest, node: this, signal });
   }
 
   async stage(opts: { files: readonly StagedFile[]; signal?: AbortSignal; ctx?: JobContext }) {
@@ -150,13 +161,4 @@ function safeUser(): string {
   } catch {
     return "localuser";
   }
-}
-
-/** The run's signal and the transfer's own stop, as one. */
-function stopOf(o: {
-  signal?: AbortSignal;
-  stop?: AbortSignal | undefined;
-}): AbortSignal | undefined {
-  const all = [o.signal, o.stop].filter((x): x is AbortSignal => x !== undefined);
-  return all.length > 1 ? AbortSignal.any(all) : all[0];
 }

@@ -22,6 +22,16 @@ import { nodeOn, runJobs } from "./helpers.ts";
 import { type Sshd, startSshd } from "./sshd.ts";
 
 let sshd: Sshd;
+
+/** Run the non-critical `job` (the run stays true); the outcomes its failure carries. */
+async function failedCommands(job: SshJob): Promise<readonly CommandOutcome[]> {
+  const { ok } = await runJobs([job]);
+  expect(ok).toBe(true);
+  const err = job.raisedException() as SshJobFailedError;
+  expect(err).toBeInstanceOf(SshJobFailedError);
+  return err.result.commands;
+}
+
 beforeAll(async () => {
   sshd = await startSshd({ addresses: ["127.0.0.2"] });
 });
@@ -46,11 +56,7 @@ test("a push that times out stops writing and frees its slot (one session allowe
     { label: "xfer", critical: false },
   );
   const t0 = Date.now();
-  const { ok } = await runJobs([job]);
-  expect(ok).toBe(true);
-  const err = job.raisedException() as SshJobFailedError;
-  expect(err).toBeInstanceOf(SshJobFailedError);
-  const [pushed, a, b] = err.result.commands;
+  const [pushed, a, b] = await failedCommands(job);
   expect(pushed?.error?.code).toBe("TIMEOUT");
   expect(pushed?.error?.message).toContain("timed out after 300 ms");
   // the next commands got the only session slot at once, and the file stopped growing
@@ -85,11 +91,7 @@ test("a pull that times out stops writing locally and frees its slot (one sessio
       { label: "xfer", critical: false },
     );
     const t0 = Date.now();
-    const { ok } = await runJobs([job]);
-    expect(ok).toBe(true);
-    const err = job.raisedException() as SshJobFailedError;
-    expect(err).toBeInstanceOf(SshJobFailedError);
-    const [, pulled, next] = err.result.commands as CommandOutcome[];
+    const [, pulled, next] = await failedCommands(job);
     expect(pulled?.error?.code).toBe("TIMEOUT");
     expect(pulled?.error?.message).toContain("timed out after 300 ms");
     // the only session slot went to the next command at once
@@ -127,9 +129,7 @@ describe("a LocalNode copy stops at its timeout and at the run's end", () => {
       label: name,
       critical: false,
     });
-    const { ok } = await runJobs([job]);
-    expect(ok).toBe(true);
-    const [copied, next] = (job.raisedException() as SshJobFailedError).result.commands;
+    const [copied, next] = await failedCommands(job);
     expect(copied?.error?.code).toBe("TIMEOUT");
     expect(next?.stdout).toBe("next");
     const [a, b] = await sizesApart(to, 600);
