@@ -348,7 +348,13 @@ export function commandLabel(c: Command, vars?: Vars): string {
 
 const REDACTED = Object.freeze({ $redacted: true });
 
-function describeArg(a: Arg): unknown {
+/** @internal env as recorded: names only, every value `{ $redacted: true }` (src/redact.ts) */
+export function describeEnv(env: Readonly<Record<string, Arg>>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(env).map((n) => [n, REDACTED]));
+}
+
+/** @internal an argument as recorded: as is, `{ raw }`, or `{ deferred: source }` */
+export function describeArg(a: Arg): unknown {
   if (isRawWord(a)) return { raw: a.text };
   return typeof a === "function" ? { deferred: a.toString() } : a;
 }
@@ -360,10 +366,7 @@ function describeOptions(
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined) continue;
     // env values are never recorded (src/redact.ts): names only
-    out[k] =
-      k === "env"
-        ? Object.fromEntries(Object.keys(v as Record<string, Arg>).map((n) => [n, REDACTED]))
-        : v;
+    out[k] = k === "env" ? describeEnv(v as Record<string, Arg>) : v;
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { ByteCollector, TailBuffer } from "./lines.ts";
 import { quoteArg } from "./quote.ts";
 import {
   checkService,
+  describeService,
   passCheck,
   READY_INTERVAL_MS,
   type ServiceOptions,
@@ -188,6 +189,10 @@ export class DetachedServiceJob extends AbstractJob<LeftRunning> {
   }
 
   override describe(): JobDescription {
-    return { kind: "service", node: this.node.describe(), command: this.command, detach: true };
+    return {
+      kind: "service",
+      node: this.node.describe(),
+      ...describeService(this.command, this.opts),
+    };
   }
 }

@@ -3,7 +3,8 @@ import { describe, expect, test } from "vitest";
 import { buildFromModel } from "../../codegen/build.ts";
 import { parseDataScenario } from "../../codegen/data.ts";
 import { loadScenario } from "../../src/cli/load.ts";
-import { Job, LocalNode, run, Scheduler, SshJob } from "../../src/index.ts";
+import { generateScenario } from "../../codegen/emit/scenario.ts";
+import { Job, LocalNode, run, Scheduler, SshJob, service } from "../../src/index.ts";
 import { recordRun } from "../../src/trace/index.ts";
 
 const FIXTURE = join(import.meta.dirname, "fixtures/local.yaml");
@@ -302,6 +303,85 @@ describe("data scenarios (YAML/JSON)", () => {
     expect(errorOf(job("      - { run: cat img, encoding: buffer }"))).toBe(
       's.yaml:6:25: jobs[0].commands[0].encoding: "encoding" applies to a capture: give capture too',
     );
+  });
+
+  test("a traced service becomes a service again: its readiness, options, no env value", async () => {
+    const flag = `/tmp/aiorch-traced-svc-${process.pid}`;
+    const node = new LocalNode();
+    const server = service(node, `sleep 0.2; touch ${flag}; echo up; sleep 60`, {
+      label: "server",
+      ready: run(`test -e ${flag}`, { allowedExits: [0] }),
+      readyInterval: 50,
+      readyTimeout: 10_000,
+      env: { API_TOKEN: "tok-never-recorded-77", MODE: "x" },
+      stopSignal: "INT",
+    });
+    const logger = service(node, "echo 'Listening ON 9'; sleep 60", {
+      label: "logger",
+      ready: /listening on \d/i,
+    });
+    const fn = service(node, "sleep 60", { label: "fn", ready: async () => undefined });
+    const client = new SshJob(node, [run(`rm ${flag}`)], {
+      label: "client",
+      required: [server, logger, fn],
+    });
+    const { trace } = await recordRun({
+      scheduler: new Scheduler([server, logger, fn, client], { label: "t", timeout: 20_000 }),
+    });
+    const text = JSON.stringify(trace);
+    expect(text).not.toContain("tok-never-recorded-77");
+    const model = parseDataScenario({ text, file: "run.trace.json" });
+    expect(model.jobs[0]).toMatchObject({
+      kind: "service",
+      command: `sleep 0.2; touch ${flag}; echo up; sleep 60`,
+      ready: { run: [`test -e ${flag}`], allowedExits: [0] },
+      readyInterval: 50,
+      readyTimeout: 10_000,
+      stopSignal: "INT",
+      env: { API_TOKEN: { fromEnv: "API_TOKEN" }, MODE: { fromEnv: "MODE" } },
+    });
+    expect(model.jobs[1]).toMatchObject({
+      kind: "service",
+      ready: { output: "listening on \\d", flags: "i" },
+    });
+    // a function cannot be written down: replayed, and said so
+    expect(model.jobs[2]).toMatchObject({
+      kind: "replay",
+      note: expect.stringContaining("a service whose readiness is a function"),
+    });
+    const code = generateScenario({ model, outFile: "t.scenario.ts" });
+    expect(code).toContain('ready: run("test -e /tmp/aiorch-traced-svc-');
+    expect(code).toContain('ready: new RegExp("listening on \\\\d", "i"),');
+    expect(code).toContain(
+      'env: { API_TOKEN: process.env["API_TOKEN"] ?? "", MODE: process.env["MODE"] ?? "" }',
+    );
+    // a garbled service in a trace: a clean error with its JSON path, never code
+    for (const [mutate, message] of [
+      [
+        (w: Record<string, unknown>) => (w.ready = { output: "(" }),
+        "ready.output: expected a valid regular expression",
+      ],
+      [(w: Record<string, unknown>) => (w.ready = "nc -z"), "ready: expected an object"],
+      [
+        (w: Record<string, unknown>) => (w.stopSignal = "TERM; rm -rf /"),
+        "stopSignal: expected a signal name",
+      ],
+      [(w: Record<string, unknown>) => (w.readyTimeout = "5"), "readyTimeout: expected a number"],
+      [
+        (w: Record<string, unknown>) => (w.env = { "A;B": { $redacted: true } }),
+        "expected a shell variable name",
+      ],
+    ] as const) {
+      const bad = JSON.parse(text);
+      mutate(bad.scenario.jobs[0].work);
+      expect(() => parseDataScenario({ text: JSON.stringify(bad), file: "bad.json" })).toThrow(
+        message,
+      );
+    }
+    // and it runs again from the trace: the client starts once both services are ready
+    const again = await buildFromModel({ model });
+    expect(await again.run()).toBe(true);
+    expect(again.jobs[3]?.isFailed()).toBe(false); // the flag existed
   });
 
   test("JSON files get the same checks and lines", () => {
