@@ -114,7 +114,10 @@ function convertService(
     r === undefined
       ? undefined
       : typeof r.output === "string"
-        ? { output: r.output, ...(typeof r.flags === "string" && r.flags ? { flags: r.flags } : {}) }
+        ? {
+            output: r.output,
+            ...(typeof r.flags === "string" && r.flags ? { flags: r.flags } : {}),
+          }
         : {
             run: (r.run as JsonValue[]).map((a) => convertArg(a, base.label)),
             ...(Array.isArray(r.allowedExits)

@@ -222,4 +222,3 @@ export function describeService(command: string, opts: ServiceOptions): Record<s
   if (opts.detach) out.detach = true;
   return out;
 }
-
