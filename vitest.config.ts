@@ -10,8 +10,9 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ["aiorch-source"] } },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // generous: tests that run tsc take 5 s of CPU, over 30 s on the shared 2-core machine
+    testTimeout: 90_000,
+    hookTimeout: 180_000,
     typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     pool: "forks",
     // `aiorch run` spawned by the tests skips the type check (each scenario would load the

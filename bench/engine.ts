@@ -80,6 +80,96 @@ function runPGraph(deps: number[][], measureHeap: boolean): Promise<{ ms: number
   });
 }
 
+/**
+ * The graph as users build it: every job created first (labelled `j<i>` or not), then the
+ * edges added with `jobs[to].requires(jobs[from])`; p-graph builds its nodes and edge
+ * list the same way.
+ */
+function runAiorchUser(deps: number[][], labelled: boolean): Promise<{ ms: number; heap: number }> {
+  return measure(true, async () => {
+    const n = deps.length;
+    const jobs: Job<void>[] = new Array(n);
+    for (let i = 0; i < n; i++) jobs[i] = new Job(noop, labelled ? { label: `j${i}` } : {});
+    for (let to = 0; to < n; to++) for (const from of deps[to]!) jobs[to]!.requires(jobs[from]!);
+    const s = new Scheduler(jobs);
+    if (!(await s.run())) throw new Error(`aiorch run failed: ${s.why()}`);
+    return s;
+  });
+}
+
+function runPGraphUser(deps: number[][]): Promise<{ ms: number; heap: number }> {
+  return measure(true, async () => {
+    const n = deps.length;
+    const nodes = new Map<string, { run: () => Promise<void> }>();
+    for (let i = 0; i < n; i++) nodes.set(`j${i}`, { run: noop });
+    const edges: [string, string][] = [];
+    for (let to = 0; to < n; to++) for (const from of deps[to]!) edges.push([`j${from}`, `j${to}`]);
+    const g = pGraph(nodes, edges);
+    await g.run();
+    return g;
+  });
+}
+
+/**
+ * Rows for the users' pattern: a forced GC before each timed build + run, best of 3 after a
+ * 1,000-job warm-up, labelled and unlabelled, against p-graph in the same run.
+ */
+async function benchUserPattern(sizes: number[]): Promise<string[]> {
+  const shapes: Shape[] = ["chain", "fan-out", "layered"];
+  for (const shape of shapes) {
+    const d = shapeDeps(shape, 1_000);
+    await runAiorchUser(d, true);
+    await runAiorchUser(d, false);
+    await runPGraphUser(d);
+  }
+  const rows: (string | number)[][] = [];
+  const checks: string[] = [];
+  for (const shape of shapes)
+    for (const n of sizes) {
+      const deps = shapeDeps(shape, n);
+      const best = async (f: () => Promise<{ ms: number }>) => {
+        let m = Number.POSITIVE_INFINITY;
+        for (let r = 0; r < 3; r++) m = Math.min(m, (await f()).ms);
+        return m;
+      };
+      const labelled = await best(() => runAiorchUser(deps, true));
+      const plain = await best(() => runAiorchUser(deps, false));
+      const pg = await best(() => runPGraphUser(deps));
+      const us = (ms: number) => ((ms * 1000) / n).toFixed(2);
+      rows.push([
+        shape,
+        n,
+        us(labelled),
+        us(plain),
+        us(pg),
+        `${(pg / labelled).toFixed(1)}×`,
+        `${(pg / plain).toFixed(1)}×`,
+      ]);
+      if (n === sizes.at(-1))
+        for (const [what, ms] of [
+          ["labelled", labelled],
+          ["unlabelled", plain],
+        ] as const)
+          checks.push(
+            `${shape} ${what}: ${pg / ms >= 5 ? "ok" : "MISS"} ≥ 5× p-graph (${(pg / ms).toFixed(1)}×)`,
+          );
+    }
+  printTable(
+    "engine, as users build graphs: jobs first, then jobs[to].requires(jobs[from]); GC before each, best of 3",
+    [
+      "shape",
+      "jobs",
+      "labelled µs/job",
+      "unlabelled µs/job",
+      "p-graph µs/job",
+      "speed-up labelled",
+      "speed-up unlabelled",
+    ],
+    rows,
+  );
+  return checks;
+}
+
 /** Run the engine benchmark and print its table. */
 export async function benchEngine(
   opts: { sizes?: number[]; repeats?: number } = {},
@@ -160,6 +250,8 @@ export async function benchEngine(
     ],
     rows,
   );
+  console.log("");
+  checks.push(...(await benchUserPattern(sizes)));
   console.log("");
   for (const c of checks) console.log(`- ${c}`);
 }

@@ -68,6 +68,7 @@ async function makeJobs(models: readonly JobModel[], ctx: Ctx): Promise<Abstract
       label: m.label,
       ...(m.critical === undefined ? {} : { critical: m.critical }),
       ...(m.forever ? { forever: true } : {}),
+      ...(m.retry && m.kind !== "scenario" ? { retry: m.retry } : {}),
       required: m.after.map((l) => byLabel.get(l)),
       ...(m.readyTimeout === undefined ? {} : { readyTimeout: m.readyTimeout }),
     };

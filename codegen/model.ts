@@ -68,6 +68,14 @@ export interface JobModelBase {
   ready?: ReadyModel;
   /** ms bound on becoming ready @default none */
   readyTimeout?: number;
+  /** run again when it throws: attempts in all, and the backoff (initial delay in ms, or the full form) */
+  retry?: RetryModel;
+}
+
+/** A job's `retry` option, as data. */
+export interface RetryModel {
+  attempts: number;
+  backoff?: number | { initial?: number; max?: number; factor?: number };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { RetryOptions } from "../src/retry.ts";
 import { AiorchError } from "../src/errors.ts";
 import type { ParamInfo } from "../src/params.ts";
 import type { Scheduler } from "../src/scheduler.ts";
@@ -42,6 +43,7 @@ interface DeclareRuntime {
   forever?: unknown;
   ready?: unknown;
   readyTimeout?: unknown;
+  retry?: RetryOptions;
 }
 
 /** Anything `.include()` accepts: a typed builder or a dynamic scenario. */
@@ -75,6 +77,7 @@ export interface BuildCallOptions<P> {
  * - `D`: the scenario's default criticality
  * - `Q`: labels given to `.after(...)`, applied to the next declared job
  */
+
 export class ScenarioBuilder<
   U extends object = never,
   Keys extends string = never,
@@ -140,6 +143,7 @@ export class ScenarioBuilder<
         critical: opts.critical as boolean | undefined,
         forever: opts.forever === true,
         readiness: readinessOf(opts),
+        retry: opts.retry,
       }),
     );
   }
@@ -283,6 +287,7 @@ export class ScenarioBuilder<
         critical: opts.critical as boolean | undefined,
         forever: opts.forever === true,
         readiness: readinessOf(opts),
+        retry: opts.retry,
       }),
     );
   }
@@ -355,6 +360,7 @@ export class ScenarioBuilder<
         critical: opts.critical as boolean | undefined,
         forever: opts.forever === true,
         readiness: readinessOf(opts),
+        retry: opts.retry,
       }),
     );
   }

@@ -1,3 +1,4 @@
+import type { RetryOptions } from "../src/retry.ts";
 import { ValidationError } from "../src/errors.ts";
 import type { ParamInfo } from "../src/params.ts";
 import type { Scheduler } from "../src/scheduler.ts";
@@ -34,6 +35,8 @@ export interface DynamicJobOptions {
   ready?: ReadyCheck;
   /** ms bound on a forever job becoming ready @default undefined */
   readyTimeout?: number;
+  /** run again when it throws (see `JobOptions.retry`) @default undefined */
+  retry?: RetryOptions;
 }
 
 /**
@@ -93,6 +96,7 @@ export class DynamicScenario<P = {}> implements ScenarioPart<Readonly<Record<str
         critical: opts.critical,
         forever: opts.forever ?? false,
         readiness: readinessOf(opts),
+        retry: opts.retry,
       }),
     });
     return this;

@@ -1,5 +1,13 @@
 import { AiorchError } from "../src/errors.ts";
-import { type AbstractJob, Job, type JobContext, type ReadyCheck } from "../src/job.ts";
+import {
+  type AbstractJob,
+  DESCRIBED,
+  describedBy,
+  Job,
+  type JobContext,
+  type ReadyCheck,
+} from "../src/job.ts";
+import { checkRetry, type RetryOptions } from "../src/retry.ts";
 import { Scheduler } from "../src/scheduler.ts";
 import {
   buildScheduler,
@@ -34,6 +42,7 @@ export function plainEntry({
   critical,
   forever = false,
   readiness = {},
+  retry,
 }: {
   label: string;
   body: AnyBody;
@@ -41,16 +50,25 @@ export function plainEntry({
   critical: boolean | undefined;
   forever?: boolean;
   readiness?: Readiness;
+  retry?: RetryOptions | undefined;
 }): Entry {
+  checkRetry({ retry, label });
   return {
     label,
     after,
     critical,
     make: (ctx) => {
-      const job = new Job(
-        async (jc) => body(extendContext(jc, { results: ctx.results(), params: ctx.params })),
-        { label: ctx.label, critical: ctx.critical, forever, ...readiness },
-      );
+      const fn = async (jc: JobContext) =>
+        body(extendContext(jc, { results: ctx.results(), params: ctx.params }));
+      // keep what the body says it is (moduleJob), so traces and resume can identify it
+      const described = describedBy(body);
+      const job = new Job(described ? Object.assign(fn, { [DESCRIBED]: described }) : fn, {
+        label: ctx.label,
+        critical: ctx.critical,
+        forever,
+        ...readiness,
+        ...(retry ? { retry } : {}),
+      });
       return viewOf({ job, critical: ctx.critical });
     },
   };
@@ -77,6 +95,7 @@ export function jobEntry({
   critical,
   forever = false,
   readiness = {},
+  retry,
   create,
 }: {
   label: string;
@@ -84,8 +103,10 @@ export function jobEntry({
   critical: boolean | undefined;
   forever?: boolean;
   readiness?: Readiness;
+  retry?: RetryOptions | undefined;
   create: (ctx: MakeContext) => AbstractJob;
 }): Entry {
+  checkRetry({ retry, label });
   return {
     label,
     after,
@@ -96,6 +117,7 @@ export function jobEntry({
       job.forever = forever;
       if (readiness.ready !== undefined) job.ready = readiness.ready;
       if (readiness.readyTimeout !== undefined) job.readyTimeout = readiness.readyTimeout;
+      if (retry) job.retry = retry;
       return viewOf({ job, critical: ctx.critical });
     },
   };

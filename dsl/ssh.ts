@@ -1,3 +1,4 @@
+import type { RetryOptions } from "../src/retry.ts";
 import { AiorchError } from "../src/errors.ts";
 import {
   type CommandNode,
@@ -25,6 +26,7 @@ export function sshEntry({
   critical,
   forever,
   readiness,
+  retry,
 }: {
   label: string;
   node: FromParams<CommandNode, RuntimeParams> | undefined;
@@ -33,6 +35,7 @@ export function sshEntry({
   critical: boolean | undefined;
   forever: boolean;
   readiness?: Readiness;
+  retry?: RetryOptions | undefined;
 }): Entry {
   return jobEntry({
     label,
@@ -40,6 +43,7 @@ export function sshEntry({
     critical,
     forever,
     ...(readiness ? { readiness } : {}),
+    retry,
     create: (ctx: MakeContext) =>
       new SshJob(resolveNode(label, node, ctx), resolve(commands, ctx.params), {
         label: ctx.label,

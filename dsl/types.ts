@@ -1,4 +1,5 @@
 import type { JobContext, ReadyCheck } from "../src/job.ts";
+import type { RetryOptions } from "../src/retry.ts";
 import type { ExecStatus, LeftRunning, ServiceOptions } from "../src/ssh/index.ts";
 
 /**
@@ -192,6 +193,13 @@ export interface JobDeclareOptions<K extends string, C extends boolean, F extend
    * @default undefined (no bound but the scenario's timeout)
    */
   readyTimeout?: [F] extends [true] ? number : TypeError<"readyTimeout needs forever: true">;
+  /**
+   * Run the job again when it throws, up to `attempts` times in all, waiting an
+   * exponential backoff with jitter between attempts (never past the run's timeout).
+   * @default undefined (one attempt)
+   * @example { retry: { attempts: 3, backoff: 500 } }
+   */
+  retry?: RetryOptions;
 }
 
 /**

@@ -54,6 +54,10 @@ export type AiorchErrorCode =
   | "FILE"
   /** a trace file could not be read or written */
   | "TRACE"
+  /** a journal could not be read or written, or holds something this run cannot use */
+  | "JOURNAL"
+  /** `--resume` was given the journal of another scenario */
+  | "RESUME_MISMATCH"
   /** a scenario file (TS, YAML, JSON) is invalid */
   | "SCENARIO_INVALID"
   /** an OpenSSH client configuration file is invalid or uses what aiorch cannot do */
@@ -92,6 +96,8 @@ export interface AiorchErrorFacts {
   site?: string;
   /** server version */
   version?: string;
+  /** a process the failing job started and left running (`left running on HOST (pid N, …)`) */
+  leftRunning?: string;
   cause?: unknown;
 }
 
@@ -116,6 +122,7 @@ export class AiorchError extends Error implements AiorchErrorFacts {
   readonly url?: string;
   readonly site?: string;
   readonly version?: string;
+  readonly leftRunning?: string;
 
   constructor(code: AiorchErrorCode, message: string, facts: AiorchErrorFacts = {}) {
     // one redaction policy (src/redact.ts): a declared secret never reaches a message

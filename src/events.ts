@@ -1,4 +1,5 @@
-import type { AbstractJob, JobState } from "./job.ts";
+import type { AbstractJob } from "./job.ts";
+import type { EndReason, JobState, PlanNode } from "./model.ts";
 
 /**
  * The one typed event stream of a run. The live view, the plain log, the recorder and
@@ -12,6 +13,7 @@ export type RunEvent =
   | RunStartEvent
   | JobStateEvent
   | JobReadyEvent
+  | JobAttemptEvent
   | JobOutputEvent
   | RunEndEvent
   | ShutdownEvent;
@@ -25,6 +27,8 @@ export interface RunStartEvent {
   path: readonly string[];
   /** direct jobs of that scheduler */
   jobs: number;
+  /** the plan of the whole tree (details included), on the outermost scheduler's run-start */
+  plan?: PlanNode;
   timeout?: number;
   window?: number;
 }
@@ -40,6 +44,30 @@ export interface JobStateEvent {
   previous: JobState;
   /** set when the job ended with an exception */
   error?: unknown;
+  /** on `done` without an exception: what the job returned (absent for undefined) */
+  result?: unknown;
+  /** on `done`: the job was not run, its result was restored from a journal (`--resume`) */
+  restored?: true;
+}
+
+/**
+ * An attempt of a job with a `retry` option failed. `delay` is set when another attempt
+ * follows after that many ms; otherwise this was the last one (`gaveUp` says why when
+ * attempts were left), and the job's `done` event with the error comes next.
+ */
+export interface JobAttemptEvent {
+  type: "job-attempt";
+  time: number;
+  job: AbstractJob;
+  label: string;
+  path: readonly string[];
+  /** 1 for the first attempt */
+  attempt: number;
+  /** attempts allowed in all */
+  attempts: number;
+  error: unknown;
+  delay?: number;
+  gaveUp?: string;
 }
 
 /**
@@ -82,7 +110,7 @@ export interface RunEndEvent {
   label: string;
   path: readonly string[];
   ok: boolean;
-  reason: "ok" | "timeout" | "critical" | "cancelled";
+  reason: EndReason;
   elapsed: number;
 }
 

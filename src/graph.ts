@@ -3,9 +3,16 @@
  * given set are ignored by the queries (validation reports them; `sanitize` removes them).
  * Every result keeps insertion order.
  */
-import { AbstractJob } from "./job.ts";
+import type { AbstractJob } from "./job.ts";
 
 type Jobs = readonly AbstractJob[];
+
+const NONE: readonly AbstractJob[] = [];
+
+/** A job's requirements (its one storage form, read only). */
+export function requirementsOf(job: AbstractJob): readonly AbstractJob[] {
+  return job._req ?? NONE;
+}
 /** A query about some jobs (`targets`) within a scheduler's jobs. */
 type Query = { jobs: Jobs; targets: Iterable<AbstractJob> };
 
@@ -16,12 +23,51 @@ function indexOf(jobs: Jobs): Map<AbstractJob, number> {
   return m;
 }
 
+/** Successors of each job in compressed form, and how many requirements each job has. */
+export interface SuccessorIndex {
+  /** successors of job i are succ[off[i] .. off[i+1]), in insertion order */
+  readonly off: Int32Array;
+  readonly succ: Int32Array;
+  /** requirements of job i inside `jobs` */
+  readonly pending: Int32Array;
+}
+
+/**
+ * The successor index of `jobs`, typed arrays only (a run builds it on 100k-job graphs);
+ * requirements outside `jobs` are ignored, recognised through the scratch `_index`.
+ */
+export function successorIndex({ jobs }: { jobs: Jobs }): SuccessorIndex {
+  const n = jobs.length;
+  for (let i = 0; i < n; i++) jobs[i]!._index = i;
+  const inside = (r: AbstractJob): boolean => jobs[r._index] === r;
+  const pending = new Int32Array(n);
+  const off = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const req = jobs[i]!._req;
+    if (req === undefined) continue;
+    for (const r of req)
+      if (inside(r)) {
+        pending[i]!++;
+        off[r._index + 1]!++;
+      }
+  }
+  for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
+  const succ = new Int32Array(off[n]!);
+  const fill = off.slice(0, n);
+  for (let i = 0; i < n; i++) {
+    const req = jobs[i]!._req;
+    if (req === undefined) continue;
+    for (const r of req) if (inside(r)) succ[fill[r._index]!++] = i;
+  }
+  return { off, succ, pending };
+}
+
 /** Successor lists by index (only edges inside `jobs`), each in insertion order. */
 export function successorLists(jobs: Jobs): number[][] {
   const idx = indexOf(jobs);
   const succ: number[][] = jobs.map(() => []);
   jobs.forEach((j, i) => {
-    for (const r of j._required) {
+    for (const r of requirementsOf(j)) {
       const k = idx.get(r);
       if (k !== undefined) succ[k]!.push(i);
     }
@@ -45,11 +91,8 @@ export function findCycle({ jobs }: { jobs: Jobs }): AbstractJob[] | undefined {
   for (let v = 0; v < n; v++) {
     const rs = jobs[v]!._req;
     if (rs === undefined) continue;
-    if (rs instanceof AbstractJob) req[off[v]!] = jobs[rs._index] === rs ? rs._index : -1;
-    else {
-      let k = off[v]!;
-      for (const r of rs) req[k++] = jobs[r._index] === r ? r._index : -1;
-    }
+    let k = off[v]!;
+    for (const r of rs) req[k++] = jobs[r._index] === r ? r._index : -1;
   }
   const color = new Uint8Array(n); // 0 new, 1 on stack, 2 finished
   const parent = new Int32Array(n).fill(-1);
@@ -93,7 +136,7 @@ export function topologicalOrder({ jobs }: { jobs: Jobs }): AbstractJob[] {
   const idx = indexOf(jobs);
   const pending = new Int32Array(jobs.length);
   jobs.forEach((j, i) => {
-    for (const r of j._required) if (idx.has(r)) pending[i]!++;
+    for (const r of requirementsOf(j)) if (idx.has(r)) pending[i]!++;
   });
   const succ = successorLists(jobs);
   const heap = new MinHeap();
@@ -115,8 +158,27 @@ export function topologicalOrder({ jobs }: { jobs: Jobs }): AbstractJob[] {
 export function outsideRequirements({ jobs }: { jobs: Jobs }): [AbstractJob, AbstractJob][] {
   const set = new Set(jobs);
   const out: [AbstractJob, AbstractJob][] = [];
-  for (const j of jobs) for (const r of j._required) if (!set.has(r)) out.push([j, r]);
+  for (const j of jobs) for (const r of requirementsOf(j)) if (!set.has(r)) out.push([j, r]);
   return out;
+}
+
+/** Jobs of `jobs` with no requirement inside `jobs`. */
+export function entryJobs({ jobs }: { jobs: Jobs }): AbstractJob[] {
+  const set = new Set(jobs);
+  return jobs.filter((j) => ![...requirementsOf(j)].some((r) => set.has(r)));
+}
+
+/** Jobs of `jobs` nothing requires (forever jobs excluded unless `forever`). */
+export function exitJobs({
+  jobs,
+  forever = false,
+}: {
+  jobs: Jobs;
+  forever?: boolean;
+}): AbstractJob[] {
+  const required = new Set<AbstractJob>();
+  for (const j of jobs) for (const r of requirementsOf(j)) required.add(r);
+  return jobs.filter((j) => !required.has(j) && (forever || !j.forever));
 }
 
 /** Direct requirements of `targets` that are in `jobs`. */
@@ -124,14 +186,14 @@ export function predecessors({ jobs, targets }: Query): AbstractJob[] {
   const t = new Set(targets);
   const set = new Set(jobs);
   const found = new Set<AbstractJob>();
-  for (const j of t) for (const r of j._required) if (set.has(r)) found.add(r);
+  for (const j of t) for (const r of requirementsOf(j)) if (set.has(r)) found.add(r);
   return jobs.filter((j) => found.has(j));
 }
 
 /** Jobs in `jobs` that directly require one of `targets`. */
 export function successors({ jobs, targets }: Query): AbstractJob[] {
   const t = new Set(targets);
-  return jobs.filter((j) => [...j._required].some((r) => t.has(r)));
+  return jobs.filter((j) => [...requirementsOf(j)].some((r) => t.has(r)));
 }
 
 /** Transitive requirements of `targets` (excluding the targets themselves). */
@@ -142,7 +204,7 @@ export function upstream({ jobs, targets }: Query): AbstractJob[] {
   const todo = [...start];
   while (todo.length > 0) {
     const j = todo.pop()!;
-    for (const r of j._required)
+    for (const r of requirementsOf(j))
       if (set.has(r) && !seen.has(r)) {
         seen.add(r);
         todo.push(r);

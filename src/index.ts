@@ -9,7 +9,6 @@
 export {
   AbstractJob,
   Job,
-  emitOutput,
   type JobContext,
   type JobDescription,
   type JobFn,
@@ -20,6 +19,7 @@ export {
   type Requirement,
   type Resource,
 } from "./job.ts";
+export { emitOutput } from "./context.ts";
 export { Sequence, type SequenceItem } from "./sequence.ts";
 export {
   Scheduler,
@@ -40,7 +40,9 @@ export {
   type AiorchErrorFacts,
 } from "./errors.ts";
 export { addSecrets, isSecretName, MASK, maskSecrets } from "./redact.ts";
+export type { BackoffOptions, RetryOptions } from "./retry.ts";
 export type {
+  JobAttemptEvent,
   JobOutputEvent,
   JobReadyEvent,
   JobStateEvent,

@@ -1,21 +1,10 @@
 import { AiorchError, ValidationError } from "./errors.ts";
-import type { RunFrame } from "./scope.ts";
+import { isPlainData, type JsonValue } from "./json.ts";
+import type { JobDescription, JobState, Resource } from "./model.ts";
+import { formatJobLine } from "./render/line.ts";
+import { checkRetry, type RetryOptions, type RetryPolicy } from "./retry.ts";
 
-/** Lifecycle of a job within one run. */
-export type JobState = "idle" | "scheduled" | "running" | "done" | "cancelled";
-
-/**
- * A shared resource (an SSH connection, a temp dir…) registered by a job with
- * {@link JobContext.use}: closed once, after the shutdown of the outermost run, in
- * decreasing `closeOrder` (remotest SSH hops first), each group in parallel.
- */
-export interface Resource {
-  close(): Promise<void>;
-  /** higher closes first @default 0 */
-  readonly closeOrder?: number;
-  /** name used when closing it fails */
-  readonly name?: string;
-}
+export type { JobDescription, JobState, Resource };
 
 /** What a job's function receives. */
 export interface JobContext {
@@ -66,6 +55,13 @@ export interface JobOptions {
    * @default undefined (no bound but the run's timeout)
    */
   readyTimeout?: number;
+  /**
+   * run the job again when it throws, up to `attempts` times in all, with an exponential
+   * backoff with jitter between attempts; each failed attempt is a `job-attempt` event
+   * @default undefined (one attempt)
+   * @example { retry: { attempts: 3, backoff: 500 } }
+   */
+  retry?: RetryOptions;
 }
 
 /**
@@ -83,8 +79,16 @@ export interface SequenceLike {
   readonly jobs: readonly AbstractJob[];
 }
 
-/** @internal key under which a nested scheduler finds its parent's run scope */
-export const SCOPE: unique symbol = Symbol("aiorch.scope");
+/**
+ * @internal key of the description a job function carries (`moduleJob` sets it), read by
+ * `Job.describe()` and kept by builders that wrap the function
+ */
+export const DESCRIBED: unique symbol = Symbol.for("aiorch.described");
+
+/** @internal the description carried by a job function, if any */
+export function describedBy(fn: unknown): JobDescription | undefined {
+  return typeof fn === "function" ? (fn as { [DESCRIBED]?: JobDescription })[DESCRIBED] : undefined;
+}
 
 let generatedLabels = 0;
 
@@ -92,6 +96,10 @@ let generatedLabels = 0;
 export function resetLabelCounter(): void {
   generatedLabels = 0;
 }
+
+/** Requirement lists longer than this get a membership index (a fan-in of 100k jobs). */
+const INDEXED = 32;
+const reqIndex = new WeakMap<AbstractJob, Set<AbstractJob>>();
 
 /**
  * Base of every job: a node of the dependency graph holding a function to run, not a
@@ -123,7 +131,7 @@ export abstract class AbstractJob<T = unknown> {
   /** @internal */
   _generatedLabel: boolean;
   /** @internal */
-  _req: AbstractJob | AbstractJob[] | Set<AbstractJob> | undefined = undefined;
+  _req: AbstractJob[] | undefined = undefined;
   /** @internal schedulers this job was added to (more than one is a validation error) */
   _owner: AbstractJob<boolean> | undefined;
   /** @internal further schedulers, when a job was added to several (a validation error) */
@@ -142,6 +150,12 @@ export abstract class AbstractJob<T = unknown> {
   _endedAt = 0;
   /** @internal position in its scheduler during a run */
   _index = -1;
+  /** @internal validated `retry` option */
+  _retry: RetryPolicy | undefined;
+  /** @internal attempts made in the last run (0 when it did not start) */
+  _attempts = 0;
+  /** @internal true when the last run restored it from a journal instead of running it */
+  _restored = false;
 
   constructor(opts: JobOptions = {}) {
     this._critical = opts.critical;
@@ -160,6 +174,41 @@ export abstract class AbstractJob<T = unknown> {
     if (this._generatedLabel) this._labelNo = ++generatedLabels;
     else this._label = opts.label as string;
     if (opts.required !== undefined) this.requires(opts.required);
+    this._retry = checkRetry({ retry: opts.retry, label: opts.label });
+  }
+
+  /** The retry policy, as given (`attempts`, `backoff`), or undefined. */
+  get retry(): Readonly<RetryPolicy> | undefined {
+    return this._retry;
+  }
+  set retry(value: RetryOptions | undefined) {
+    this._retry = checkRetry({ retry: value, label: this._label });
+  }
+
+  /** Attempts made in the last run: 0 when it did not start, more than 1 after retries. */
+  get attempts(): number {
+    return this._attempts;
+  }
+
+  /** True when the last run took this job's result from a journal instead of running it. */
+  isRestored(): boolean {
+    return this._restored;
+  }
+
+  /**
+   * The result as JSON for a journal, so a resumed run can restore it; undefined when it
+   * cannot be (the job then runs again on resume). Default: plain JSON data only.
+   */
+  journalResult(value: T): JournalValue {
+    return plainJson(value);
+  }
+
+  /**
+   * Rebuild a result from what {@link journalResult} gave, when a resumed run restores the
+   * job; may set run variables (`ctx.vars`) the job set when it ran. Default: the JSON as is.
+   */
+  restoreResult(json: unknown, _ctx: { vars: Record<string, string> }): T {
+    return json as T;
   }
 
   /** Prefix of generated labels (`job-3`, `scheduler-4`). */
@@ -207,22 +256,12 @@ export abstract class AbstractJob<T = unknown> {
     return this._state;
   }
 
-  /** The jobs this one requires, in the order they were given. */
-  get required(): ReadonlySet<AbstractJob> {
-    return this._required;
-  }
-
   /**
-   * @internal requirements as a mutable Set. Storage is `_req`: nothing, one job, an exact-size
-   * array of up to 8, or a Set (a Set per job would double a job's memory), so this
-   * upgrades it to a Set: for cold paths only. Hot paths read `_req` directly.
+   * The jobs this one requires, in the order they were given: a read-only snapshot (the
+   * storage is not touched; `requires` / `unrequire` change it).
    */
-  get _required(): Set<AbstractJob> {
-    const r = this._req;
-    if (r instanceof Set) return r;
-    const set = new Set<AbstractJob>(r instanceof AbstractJob ? [r] : r);
-    this._req = set;
-    return set;
+  get required(): ReadonlySet<AbstractJob> {
+    return new Set(this._req);
   }
 
   /** @internal every scheduler this job was added to */
@@ -232,36 +271,52 @@ export abstract class AbstractJob<T = unknown> {
 
   /** @internal number of requirements */
   _reqCount(): number {
-    const r = this._req;
-    return r === undefined
-      ? 0
-      : r instanceof AbstractJob
-        ? 1
-        : r instanceof Set
-          ? r.size
-          : r.length;
+    return this._req === undefined ? 0 : this._req.length;
   }
 
-  /** @internal add one requirement */
+  /**
+   * @internal add one requirement. The one storage form is an array in the order given
+   * (undefined when none), exact-size while small (a spread or push would over-allocate
+   * on 100k-job graphs); past {@link INDEXED} entries a side index keeps membership O(1).
+   */
   _reqAdd(job: AbstractJob): void {
     const r = this._req;
-    if (r === undefined) this._req = job;
-    else if (r instanceof AbstractJob) {
-      if (r !== job) this._req = [r, job];
-    } else if (r instanceof Set) r.add(job);
-    else if (!r.includes(job)) {
-      if (r.length >= 8) {
-        const set = new Set(r);
-        set.add(job);
-        this._req = set;
-      } else {
-        // exact-size copy: a spread or push would over-allocate
-        const next = new Array<AbstractJob>(r.length + 1);
-        for (let k = 0; k < r.length; k++) next[k] = r[k]!;
-        next[r.length] = job;
-        this._req = next;
-      }
+    if (r === undefined) {
+      this._req = [job];
+      return;
     }
+    if (r.length < INDEXED) {
+      if (r.includes(job)) return;
+      if (r.length >= 8) {
+        r.push(job);
+        return;
+      }
+      const next = new Array<AbstractJob>(r.length + 1);
+      for (let k = 0; k < r.length; k++) next[k] = r[k]!;
+      next[r.length] = job;
+      this._req = next;
+      return;
+    }
+    let index = reqIndex.get(this);
+    if (index === undefined) {
+      index = new Set(r);
+      reqIndex.set(this, index);
+    }
+    if (index.has(job)) return;
+    index.add(job);
+    r.push(job);
+  }
+
+  /** @internal remove one requirement; false when it was not there */
+  _reqDelete(job: AbstractJob): boolean {
+    const r = this._req;
+    const k = r === undefined ? -1 : r.indexOf(job);
+    if (k < 0) return false;
+    r!.splice(k, 1);
+    if (r!.length < INDEXED) reqIndex.delete(this);
+    else reqIndex.get(this)?.delete(job);
+    if (r!.length === 0) this._req = undefined;
+    return true;
   }
 
   /** Start and end of the last run, epoch ms (0 when not started / not ended). */
@@ -296,7 +351,7 @@ export abstract class AbstractJob<T = unknown> {
 
   /** Remove requirements (same argument forms as `requires`); absent ones are ignored. */
   unrequire(...reqs: Requirement[]): this {
-    for (const job of flattenRequirements(reqs)) this._required.delete(job);
+    for (const job of flattenRequirements(reqs)) this._reqDelete(job);
     return this;
   }
 
@@ -320,6 +375,16 @@ export abstract class AbstractJob<T = unknown> {
     return this._error;
   }
 
+  /** @internal a group's own timeout and window (a scheduler's), undefined for a plain job */
+  _limits(): { timeout: number | undefined; window: number | undefined } | undefined {
+    return undefined;
+  }
+
+  /** @internal the jobs of a group (a scheduler), undefined for a plain job */
+  _members(): readonly AbstractJob[] | undefined {
+    return undefined;
+  }
+
   /** Extra lines for detailed listings (commands of an SSH job…). */
   details(): string | undefined {
     return undefined;
@@ -338,6 +403,8 @@ export abstract class AbstractJob<T = unknown> {
     this._failed = false;
     this._startedAt = 0;
     this._endedAt = 0;
+    this._attempts = 0;
+    this._restored = false;
   }
 
   /** One line: badges, kind, label, result or exception, requirements. */
@@ -345,18 +412,6 @@ export abstract class AbstractJob<T = unknown> {
     return formatJobLine(this);
   }
 }
-
-/** How a job describes itself to traces and codegen. */
-export type JobDescription =
-  | { kind: "opaque" }
-  | { kind: "function"; module: string; name: string; args?: readonly unknown[] }
-  | { kind: "scheduler" }
-  | {
-      kind: "commands";
-      node: Record<string, unknown>;
-      commands: readonly Record<string, unknown>[];
-    }
-  | { kind: string; [key: string]: unknown };
 
 /** Options of a plain {@link Job}. */
 export interface PlainJobOptions<T> extends JobOptions {
@@ -411,6 +466,8 @@ export class Job<T = unknown> extends AbstractJob<T> {
   }
 
   override describe(): JobDescription {
+    const carried = describedBy(this.fn);
+    if (carried) return carried;
     return this.source
       ? {
           kind: "function",
@@ -420,6 +477,16 @@ export class Job<T = unknown> extends AbstractJob<T> {
         }
       : { kind: "opaque" };
   }
+}
+
+/** What {@link AbstractJob.journalResult} gives: the result as JSON (absent for undefined), or why it cannot be restored. */
+export type JournalValue = { result?: JsonValue } | { unrestorable: string };
+
+/** `{ result }` when `value` is plain JSON data (or undefined), else why not. */
+export function plainJson(value: unknown): JournalValue {
+  if (value === undefined) return {};
+  if (!isPlainData(value)) return { unrestorable: "its result is not plain JSON data" };
+  return { result: value as JsonValue };
 }
 
 /** Flatten requirement arguments to jobs (sequences become their last job). */
@@ -474,70 +541,3 @@ export function describeValue(x: unknown): string {
   if (typeof x === "string") return JSON.stringify(x);
   return `${typeof x} ${String(x)}`;
 }
-
-/** @internal per-job context: one small object, methods on the prototype */
-export class JobCtx implements JobContext {
-  readonly job: AbstractJob;
-  readonly frame: RunFrame;
-  constructor(job: AbstractJob, frame: RunFrame) {
-    this.job = job;
-    this.frame = frame;
-  }
-  get signal(): AbortSignal {
-    return this.frame.signal;
-  }
-  get label(): string {
-    return this.job.label;
-  }
-  get vars(): Record<string, string> {
-    return this.frame.scope.vars;
-  }
-  get [SCOPE](): RunFrame {
-    return this.frame;
-  }
-  // getters returning closures, so `({ log, use }) => …` destructuring works
-  get log(): (line: string) => void {
-    return (line: string) => this.output("log", line);
-  }
-  get use(): (resource: Resource) => void {
-    return (resource: Resource) => {
-      this.frame.scope.resources.add(resource);
-    };
-  }
-  /** @internal a readiness pattern watches the job's lines (see ready.ts) */
-  watchLine(_line: string): void {}
-  /** @internal emit an output line (used by SSH/local command jobs) */
-  output(stream: "stdout" | "stderr" | "log", line: string, host?: string, bytes?: Buffer): void {
-    this.watchLine(line);
-    const hub = this.frame.hub;
-    if (!hub.active) return;
-    hub.emit({
-      type: "job-output",
-      time: Date.now(),
-      job: this.job,
-      label: this.job.label,
-      path: this.frame.path,
-      stream,
-      // masked at the source: every view, file and trace gets the masked line
-      line: hasSecrets() ? maskSecrets(line) : line,
-      ...(host === undefined ? {} : { host }),
-      ...(bytes === undefined || hasSecrets() ? {} : { bytes }),
-    });
-  }
-}
-
-/** Emit an output line from inside a job (SSH and local command jobs use this). */
-export function emitOutput(
-  ctx: JobContext,
-  stream: "stdout" | "stderr" | "log",
-  line: string,
-  host?: string,
-  bytes?: Buffer,
-): void {
-  if (ctx instanceof JobCtx) ctx.output(stream, line, host, bytes);
-  else if (stream === "log") ctx.log(line);
-}
-
-import { hasSecrets, maskSecrets } from "./redact.ts";
-// late import to avoid a cycle at module evaluation
-import { formatJobLine } from "./render/line.ts";

@@ -5,7 +5,8 @@
  * this module only watches one job and says "ready" or "failed" once.
  */
 import { AiorchError, describeError } from "./errors.ts";
-import { type AbstractJob, JobCtx, SCOPE } from "./job.ts";
+import { JobCtx, SCOPE } from "./context.ts";
+import type { AbstractJob } from "./job.ts";
 import type { RunFrame } from "./scope.ts";
 
 /** @internal the context of a forever job whose readiness is watched: own signal, line watch */

@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { addSecrets } from "./redact.ts";
 import {
   AiorchError,
@@ -8,27 +7,33 @@ import {
   SchedulerFailedError,
   ValidationError,
 } from "./errors.ts";
+import { SCOPE } from "./context.ts";
+import type { EndFacts, EndReason, PlanNode } from "./model.ts";
+import { buildPlan, statusOf } from "./plan.ts";
 import { EventHub, type RunEvent, type RunListener } from "./events.ts";
 import * as graph from "./graph.ts";
-import { MinHeap } from "./graph.ts";
 import {
   AbstractJob,
   type JobContext,
-  JobCtx,
   type JobDescription,
   type JobOptions,
-  type JobState,
   type Resource,
-  SCOPE,
   describeValue,
   isSequence,
   type Requirement,
   type SequenceLike,
 } from "./job.ts";
-import { formatDebrief, formatList, formatWhy } from "./render/list.ts";
+import {
+  type DebriefInput,
+  type DebriefLine,
+  debriefLines,
+  formatDebrief,
+  formatList,
+  formatWhy,
+} from "./render/list.ts";
 import { formatDot } from "./render/dot.ts";
 import { formatMermaid } from "./render/mermaid.ts";
-import { ReadyCtx, type ReadyWatch, watchReadiness } from "./ready.ts";
+import { Run, settleWithin } from "./run.ts";
 import type { RunFrame, RunScope } from "./scope.ts";
 
 /** What a scheduler accepts: jobs, sequences, iterables of them. */
@@ -79,10 +84,15 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** initial variables (`ctx.vars`) */
   vars?: Record<string, string>;
+  /**
+   * jobs not to run: each is marked done (`restored`) with its result rebuilt from the
+   * given JSON by its `restoreResult()`; built by `planResume()` from a journal
+   * @default undefined
+   */
+  restore?: ReadonlyMap<AbstractJob, unknown>;
 }
 
-/** Why the last run ended. */
-export type EndReason = "ok" | "timeout" | "critical" | "cancelled";
+export type { EndReason };
 
 /** A problem reported at shutdown: a hook that threw or did not return in time. */
 export interface ShutdownProblem {
@@ -94,6 +104,7 @@ interface ExecParams {
   scope: RunScope;
   parentSignal: AbortSignal | undefined;
   parentHub: EventHub | undefined;
+  parentDeadline: number | undefined;
   path: readonly string[];
   timeout: number | undefined;
   window: number | undefined;
@@ -125,10 +136,9 @@ export class Scheduler extends AbstractJob<boolean> {
   private readonly items: AbstractJob[] = [];
   private readonly members = new Set<AbstractJob>();
   private readonly hub = new EventHub();
-  private reason: EndReason | undefined;
-  private criticalFailure: AbstractJob | undefined;
+  /** the current or last run */
+  private last: Run | undefined;
   private usedTimeout: number | undefined;
-  private elapsed = 0;
   private running = false;
   private shutdownPromise: Promise<boolean> | undefined;
   private problems: ShutdownProblem[] = [];
@@ -212,6 +222,16 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** Direct jobs, in insertion order. */
   get jobs(): readonly AbstractJob[] {
+    return this.items;
+  }
+
+  /** @internal */
+  /** @internal */
+  override _limits(): { timeout: number | undefined; window: number | undefined } {
+    return { timeout: this.timeout, window: this.window };
+  }
+
+  override _members(): readonly AbstractJob[] {
     return this.items;
   }
 
@@ -302,9 +322,7 @@ export class Scheduler extends AbstractJob<boolean> {
         // owned by s means inside s (remove() keeps owners in step): the Set is asked only
         // for jobs owned elsewhere, e.g. a job shared by two schedulers, reported as such
         const req = job._req;
-        if (req instanceof AbstractJob) {
-          if (req._owner !== s && !s.members.has(req)) throw outsideRequirement(job, req, s);
-        } else if (req !== undefined)
+        if (req !== undefined)
           for (const r of req)
             if (r._owner !== s && !s.members.has(r)) throw outsideRequirement(job, r, s);
       }
@@ -345,11 +363,16 @@ export class Scheduler extends AbstractJob<boolean> {
       });
     this.validate();
     resetTree(this);
-    const scope: RunScope = { vars: { ...opts.vars }, resources: new Set() };
+    const scope: RunScope = {
+      vars: { ...opts.vars },
+      resources: new Set(),
+      ...(opts.restore ? { restore: opts.restore } : {}),
+    };
     return this.execute({
       scope,
       parentSignal: opts.signal,
       parentHub: undefined,
+      parentDeadline: undefined,
       path: [],
       timeout: opts.timeout ?? this.timeout,
       window: opts.window ?? this.window,
@@ -363,6 +386,7 @@ export class Scheduler extends AbstractJob<boolean> {
       scope: frame.scope,
       parentSignal: frame.signal,
       parentHub: frame.hub,
+      parentDeadline: frame.deadline,
       path: [...frame.path, this.label],
       timeout: this.timeout,
       window: this.window,
@@ -392,296 +416,42 @@ export class Scheduler extends AbstractJob<boolean> {
   }
 
   private resetRun(): void {
-    this.reason = undefined;
-    this.criticalFailure = undefined;
+    this.last = undefined;
     this.shutdownPromise = undefined;
     this.problems = [];
-    this.elapsed = 0;
   }
 
-  private execute(p: ExecParams): Promise<boolean> {
-    const jobs = this.items;
-    const n = jobs.length;
-    const hub = this.hub;
+  private async execute(p: ExecParams): Promise<boolean> {
     this.running = true;
     this.resetRun();
     this.path = p.root ? p.path : p.path.slice(0, -1);
     // the outermost run() reset every job of the tree already
-    hub.parent = p.parentHub;
+    this.hub.parent = p.parentHub;
     this.usedTimeout = p.timeout;
-    const startTime = Date.now();
-    const ac = new AbortController();
-    // every job of the run listens to this one signal: no "possible leak" warning past 10
-    setMaxListeners(0, ac.signal);
-    const frame: RunFrame = { scope: p.scope, signal: ac.signal, path: p.path, hub };
-    const label = this.label;
-    const ownPath = p.root ? p.path : p.path.slice(0, -1);
-    if (hub.active)
-      hub.emit({
-        type: "run-start",
-        time: startTime,
-        scheduler: this,
-        label,
-        path: ownPath,
-        jobs: n,
-        ...(p.timeout === undefined ? {} : { timeout: p.timeout }),
-        ...(p.window ? { window: p.window } : {}),
-      });
-
-    // index and successors in compressed form: succ[off[i] .. off[i+1]) in insertion order
-    for (let i = 0; i < n; i++) jobs[i]!._index = i;
-    const pending = new Int32Array(n);
-    const off = new Int32Array(n + 1);
-    let nonForeverLeft = 0;
-    for (let i = 0; i < n; i++) {
-      const job = jobs[i]!;
-      if (!job.forever) nonForeverLeft++;
-      const req = job._req;
-      if (req === undefined) continue;
-      if (req instanceof AbstractJob) {
-        pending[i] = 1;
-        off[req._index + 1]!++;
-      } else {
-        pending[i] = job._reqCount();
-        for (const r of req) off[r._index + 1]!++;
-      }
-    }
-    for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
-    const succ = new Int32Array(off[n]!);
-    const fill = off.slice(0, n);
-    for (let i = 0; i < n; i++) {
-      const req = jobs[i]!._req;
-      if (req === undefined) continue;
-      if (req instanceof AbstractJob) succ[fill[req._index]!++] = i;
-      else for (const r of req) succ[fill[r._index]!++] = i;
-    }
-
-    const nonForeverTotal = nonForeverLeft;
-    // forever jobs release their successors when ready, before they end: 1 once released
-    const released = nonForeverTotal < n ? new Uint8Array(n) : undefined;
-    const watches: (ReadyWatch | undefined)[] = [];
-    // jobs not yet ready or done, for a forever nested scheduler's own readiness
-    let readyLeft = n;
-    const window = p.window && p.window > 0 ? p.window : Number.POSITIVE_INFINITY;
-    const heap = new MinHeap();
-    const inflight: (Promise<unknown> | undefined)[] = new Array(n);
-    let running = 0;
-    let ended = 0;
-    let finished = false;
-    let timer: NodeJS.Timeout | undefined;
-
-    return new Promise<boolean>((resolve) => {
-      const setState = (job: AbstractJob, state: JobState, error?: unknown): void => {
-        const previous = job._state;
-        job._state = state;
-        if (hub.active)
-          hub.emit({
-            type: "job-state",
-            time: Date.now(),
-            job,
-            label: job.label,
-            path: p.path,
-            state,
-            previous,
-            ...(error === undefined ? {} : { error }),
-          });
-      };
-
-      const start = (i: number): void => {
-        const job = jobs[i]!;
-        running++;
-        job._startedAt = Date.now();
-        setState(job, "running");
-        const ctx = job.forever ? startForever(i, job) : new JobCtx(job, frame);
-        let pr: Promise<unknown>;
-        try {
-          pr = Promise.resolve(job.run(ctx));
-        } catch (err) {
-          pr = Promise.reject(err);
-        }
-        inflight[i] = pr;
-        pr.then(
-          (v) => onEnd(i, true, v),
-          (e) => onEnd(i, false, e),
-        );
-      };
-
-      // a forever job is ready once started (released after the current start loop, so
-      // jobs ready before it keep their insertion order), or once its check passes
-      const startForever = (i: number, job: AbstractJob): JobCtx => {
-        if (job.ready === undefined) {
-          // a group is ready once each of its jobs is ready or done
-          if (job instanceof Scheduler)
-            return new JobCtx(job, { ...frame, onReady: () => markReady(i) });
-          queueMicrotask(() => markReady(i));
-          return new JobCtx(job, frame);
-        }
-        const ctx = new ReadyCtx(job, frame);
-        const watch = watchReadiness({
-          job,
-          ctx,
-          onReady: () => markReady(i),
-          onFail: (err) => onEnd(i, false, err),
-        });
-        watches[i] = watch;
-        return ctx;
-      };
-
-      const markReady = (i: number): void => {
-        const job = jobs[i]!;
-        if (finished || job._state !== "running" || released![i]) return;
-        released![i] = 1;
-        if (hub.active)
-          hub.emit({
-            type: "job-ready",
-            time: Date.now(),
-            job,
-            label: job.label,
-            path: p.path,
-          });
-        settle();
-        release(i);
-        drain();
-      };
-
-      const settle = (): void => {
-        if (--readyLeft === 0) p.onReady?.();
-      };
-
-      const release = (i: number): void => {
-        for (let k = off[i]!, e = off[i + 1]!; k < e; k++) {
-          const s = succ[k]!;
-          if (--pending[s]! === 0) {
-            if (window === Number.POSITIVE_INFINITY) start(s);
-            else {
-              heap.push(s);
-              setState(jobs[s]!, "scheduled");
-            }
-          }
-        }
-      };
-
-      const drain = (): void => {
-        while (heap.size > 0 && running < window) start(heap.pop());
-      };
-
-      const onEnd = (i: number, ok: boolean, value: unknown): void => {
-        const job = jobs[i]!;
-        if (finished || job._state !== "running") return; // abandoned after cancel
-        inflight[i] = undefined;
-        running--;
-        job._endedAt = Date.now();
-        if (watches[i] !== undefined) {
-          watches[i]!.stop(new CancelledError("CANCELLED", "job ended", { label: job.label }));
-          watches[i] = undefined;
-        }
-        if (ok) {
-          job._result = value;
-          setState(job, "done");
-        } else {
-          job._error = value;
-          job._failed = true;
-          setState(job, "done", value);
-          if (job.critical) {
-            this.criticalFailure = job;
-            void end("critical");
-            return;
-          }
-        }
-        if (!job.forever) nonForeverLeft--;
-        ended++;
-        if (nonForeverTotal > 0 ? nonForeverLeft === 0 : ended === n) {
-          void end("ok");
-          return;
-        }
-        if (released === undefined || released[i] === 0) {
-          if (released) released[i] = 1;
-          settle();
-          release(i);
-        }
-        drain();
-      };
-
-      const onParentAbort = (): void => void end("cancelled");
-
-      const end = async (reason: EndReason): Promise<void> => {
-        if (finished) return;
-        finished = true;
-        if (timer) clearTimeout(timer);
-        p.parentSignal?.removeEventListener("abort", onParentAbort);
-        this.reason = reason;
-        const why =
-          reason === "ok"
-            ? "end of run"
-            : reason === "timeout"
-              ? `timed out after ${p.timeout} ms`
-              : reason === "critical"
-                ? `critical job "${this.criticalFailure?.label}" failed`
-                : "cancelled";
-        const now = Date.now();
-        const aborted: Promise<unknown>[] = [];
-        for (let i = 0; i < n; i++) {
-          const job = jobs[i]!;
-          if (job._state === "running") {
-            const err = new CancelledError(
-              reason === "timeout" ? "TIMEOUT" : "CANCELLED",
-              `cancelled: ${why}`,
-              {
-                label: job.label,
-              },
-            );
-            job._error = err;
-            job._endedAt = now;
-            setState(job, "cancelled", err);
-            const pr = inflight[i];
-            if (pr) aborted.push(pr);
-          } else if (job._state === "scheduled") setState(job, "idle");
-        }
-        heap.clear();
-        ac.abort(
-          new CancelledError(reason === "timeout" ? "TIMEOUT" : "CANCELLED", why, { label }),
-        );
-        // after the run's abort, so watched jobs see the run's reason
-        for (const w of watches) w?.stop(undefined);
-        if (aborted.length > 0) await settleWithin(aborted, this.cancelGrace);
-        this.elapsed = Date.now() - startTime;
+    const run = new Run({
+      owner: this,
+      jobs: this.items,
+      hub: this.hub,
+      scope: p.scope,
+      parentSignal: p.parentSignal,
+      parentDeadline: p.parentDeadline,
+      path: p.path,
+      ownPath: this.path,
+      timeout: p.timeout,
+      window: p.window,
+      cancelGrace: this.cancelGrace,
+      plan: p.root ? () => this.plan({ details: true }) : undefined,
+      onReady: p.onReady,
+      wrapUp: async () => {
         await this.shutdown();
         if (p.root) await this.closeResources(p.scope);
         this.running = false;
-        if (hub.active)
-          hub.emit({
-            type: "run-end",
-            time: Date.now(),
-            scheduler: this,
-            label,
-            path: ownPath,
-            ok: reason === "ok",
-            reason,
-            elapsed: this.elapsed,
-          });
-        hub.parent = undefined;
-        resolve(reason === "ok");
-      };
-
-      if (p.parentSignal?.aborted) {
-        void end("cancelled");
-        return;
-      }
-      p.parentSignal?.addEventListener("abort", onParentAbort, { once: true });
-      if (p.timeout !== undefined) timer = setTimeout(() => void end("timeout"), p.timeout);
-      if (n === 0) {
-        void end("ok");
-        return;
-      }
-      for (let i = 0; i < n && !finished; i++) {
-        if (pending[i] !== 0) continue;
-        if (running < window) start(i);
-        else {
-          heap.push(i);
-          setState(jobs[i]!, "scheduled");
-        }
-      }
+      },
     });
+    this.last = run;
+    const ok = await run.start();
+    this.hub.parent = undefined;
+    return ok;
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -740,6 +510,16 @@ export class Scheduler extends AbstractJob<boolean> {
       });
   }
 
+  private get reason(): EndReason | undefined {
+    return this.last?.reason;
+  }
+  private get criticalFailure(): AbstractJob | undefined {
+    return this.last?.criticalJob;
+  }
+  private get elapsed(): number {
+    return this.last?.elapsed ?? 0;
+  }
+
   /** Shutdown hooks that threw or were too slow in the last run. */
   shutdownProblems(): readonly ShutdownProblem[] {
     return this.problems;
@@ -787,27 +567,60 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** `ok`, `timed out after N ms`, `critical job X failed: msg`, `cancelled` or `not run`. */
   why(): string {
-    return formatWhy(this);
+    return formatWhy(this.endFacts());
+  }
+
+  /** @internal the facts of the last run's end, as the views read them */
+  endFacts(): EndFacts {
+    const j = this.criticalFailure;
+    return {
+      reason: this.reason,
+      timeout: this.usedTimeout,
+      critical: j && { label: j.label, error: j.raisedException() },
+    };
+  }
+
+  /** The plan of this scheduler's tree: plain nodes, as the `run-start` event carries it. */
+  plan(opts: { details?: boolean } = {}): PlanNode {
+    return buildPlan({ root: this, details: opts.details ?? false }).root;
   }
 
   /** One line per job in topological order, with stable ids; nested schedulers indented. */
   list(opts: { details?: boolean; ascii?: boolean } = {}): string {
-    return formatList(this, opts);
+    const plan = buildPlan({ root: this, details: opts.details ?? false });
+    return formatList({ ...opts, plan: plan.root, status: statusOf(plan) });
   }
 
   /** `why()`, the list, and every failure with its message (stack for critical ones). */
   debrief(opts: { details?: boolean; ascii?: boolean } = {}): string {
-    return formatDebrief(this, opts);
+    return formatDebrief(this.debriefInput(opts));
+  }
+
+  /** The debrief as toned lines (verdict, list, failures), for colour renderers. */
+  debriefLines(opts: { details?: boolean; ascii?: boolean } = {}): DebriefLine[] {
+    return debriefLines(this.debriefInput(opts));
+  }
+
+  private debriefInput(opts: { details?: boolean; ascii?: boolean }): DebriefInput {
+    const plan = buildPlan({ root: this, details: opts.details ?? false });
+    return {
+      ...opts,
+      plan: plan.root,
+      status: statusOf(plan),
+      end: this.endFacts(),
+      elapsed: this.elapsed,
+      problems: this.problems,
+    };
   }
 
   /** Graphviz DOT: nested schedulers as clusters, critical jobs in red, forever dashed. */
   exportDot(): string {
-    return formatDot(this);
+    return formatDot(this.plan());
   }
 
   /** Mermaid flowchart: nested schedulers as subgraphs, same styling as DOT. */
   exportMermaid(): string {
-    return formatMermaid(this);
+    return formatMermaid(this.plan());
   }
 
   /** `D done + R running + I idle = N` over direct jobs. */
@@ -851,7 +664,7 @@ export class Scheduler extends AbstractJob<boolean> {
   sanitize(): boolean {
     let changed = false;
     for (const [job, r] of graph.outsideRequirements({ jobs: this.items })) {
-      job._required.delete(r);
+      job._reqDelete(r);
       changed = true;
     }
     for (const j of this.items) if (j instanceof Scheduler && j.sanitize()) changed = true;
@@ -865,14 +678,12 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** Jobs with no requirement. */
   entryJobs(): AbstractJob[] {
-    return this.items.filter((j) => ![...j._required].some((r) => this.members.has(r)));
+    return graph.entryJobs({ jobs: this.items });
   }
 
   /** Jobs nothing requires (forever jobs excluded unless `forever` is true). */
   exitJobs(opts: { forever?: boolean } = {}): AbstractJob[] {
-    const required = new Set<AbstractJob>();
-    for (const j of this.items) for (const r of j._required) required.add(r);
-    return this.items.filter((j) => !required.has(j) && (opts.forever || !j.forever));
+    return graph.exitJobs({ jobs: this.items, forever: opts.forever ?? false });
   }
 
   /** Direct requirements of the given jobs. */
@@ -906,8 +717,8 @@ export class Scheduler extends AbstractJob<boolean> {
         },
       );
     for (const s of this.successors(job)) {
-      s._required.delete(job);
-      for (const r of job._required) if (r !== s) s._required.add(r);
+      s._reqDelete(job);
+      for (const r of graph.requirementsOf(job)) if (r !== s) s._reqAdd(r);
     }
     return this.remove(job);
   }
@@ -948,17 +759,6 @@ function resetTree(s: Scheduler): void {
     if (j instanceof Scheduler) resetTree(j);
     else j._reset();
   }
-}
-
-/** Wait for promises to settle, at most `ms`. */
-function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    Promise.allSettled(promises).then(() => undefined),
-    new Promise<void>((r) => {
-      t = setTimeout(r, ms);
-    }),
-  ]).finally(() => clearTimeout(t));
 }
 
 /** Run hooks in parallel; collect throws and those still pending after `ms`. */

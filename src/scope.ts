@@ -1,5 +1,6 @@
 import type { EventHub } from "./events.ts";
-import type { Resource } from "./job.ts";
+import type { AbstractJob } from "./job.ts";
+import type { Resource } from "./model.ts";
 
 /** @internal state shared by every scheduler of one outermost run */
 export interface RunScope {
@@ -7,6 +8,8 @@ export interface RunScope {
   vars: Record<string, string>;
   /** shared resources to close at the end of the outermost run */
   resources: Set<Resource>;
+  /** jobs whose result a resumed run restores instead of running them */
+  restore?: ReadonlyMap<AbstractJob, unknown>;
 }
 
 /** @internal what a scheduler's run hands to each of its jobs */
@@ -18,4 +21,6 @@ export interface RunFrame {
   hub: EventHub;
   /** set for a forever nested scheduler: call once all its jobs are ready or done */
   onReady?: () => void;
+  /** epoch ms when the nearest enclosing timeout fires (retries never wait past it) */
+  deadline?: number;
 }

@@ -1,5 +1,5 @@
 import type { JsonValue, ReplaySpec } from "../../src/trace/types.ts";
-import type { JobModel, NodeModel, ScenarioModel } from "../model.ts";
+import type { JobModel, NodeModel, RetryModel, ScenarioModel } from "../model.ts";
 import type { Checker, DataPath } from "./checker.ts";
 import { readCommands } from "./commands.ts";
 import { readNodes } from "./nodes.ts";
@@ -16,6 +16,7 @@ const JOB = [
   "after",
   "critical",
   "forever",
+  "retry",
   "node",
   "commands",
   "service",
@@ -99,6 +100,7 @@ function readJobs(
       after,
       ...(j.critical === undefined ? {} : { critical: c.boolean(j.critical, [...p, "critical"]) }),
       ...(forever === undefined ? {} : { forever }),
+      ...(j.retry === undefined ? {} : { retry: readRetry(c, j.retry, [...p, "retry"]) }),
       ...(j.ready === undefined
         ? {}
         : { ready: readReady(c, j.ready, [...p, "ready"], { service }) }),
@@ -166,6 +168,8 @@ function checkKeysOfKind(
   for (const k of SERVICE_KEYS)
     if (j[k] !== undefined && kind !== "service") refuse(k, `"${k}" only applies to a service`);
   if (kind === "service") {
+    if (j.retry !== undefined)
+      refuse("retry", '"retry" does not apply to a service (its process is not run again)');
     if (j.forever !== undefined)
       refuse(
         "forever",
@@ -181,6 +185,20 @@ function checkKeysOfKind(
     for (const k of ["ready", "readyTimeout"])
       if (j[k] !== undefined && (j.forever !== true || (kind !== "commands" && kind !== "call")))
         refuse(k, `"${k}" only applies to a service or a forever job (commands or call)`);
+}
+
+function readRetry(c: Checker, v: unknown, p: DataPath): RetryModel {
+  const o = c.object(v, p, ["attempts", "backoff"], ["attempts"]);
+  const attempts = c.number(o.attempts, [...p, "attempts"], { min: 1, integer: true });
+  if (o.backoff === undefined) return { attempts };
+  if (typeof o.backoff === "number")
+    return { attempts, backoff: c.number(o.backoff, [...p, "backoff"]) };
+  const b = c.object(o.backoff, [...p, "backoff"], ["initial", "max", "factor"], []);
+  const backoff: { initial?: number; max?: number; factor?: number } = {};
+  for (const k of ["initial", "max", "factor"] as const)
+    if (b[k] !== undefined)
+      backoff[k] = c.number(b[k], [...p, "backoff", k], { min: k === "factor" ? 1 : 0 });
+  return { attempts, backoff };
 }
 
 function readNodeRef(c: Checker, v: unknown, path: DataPath, nodes: NodeModel[]): string {

@@ -6,7 +6,7 @@ import {
   type StatementStructures,
   StructureKind,
 } from "ts-morph";
-import type { JobModel, ScenarioModel } from "../model.ts";
+import type { JobModel, RetryModel, ScenarioModel } from "../model.ts";
 import { lit, Names, numLit, objLit, objLitLines } from "./literals.ts";
 import {
   commandExpr,
@@ -141,6 +141,8 @@ export function generateScenario(opts: GenerateOptions): string {
               ? String(j.critical)
               : undefined,
         forever: j.forever && j.kind !== "scenario" && j.kind !== "service" ? "true" : undefined,
+        retry:
+          j.retry && j.kind !== "scenario" && j.kind !== "service" ? retryLit(j.retry) : undefined,
         ...(j.kind === "service"
           ? serviceOptionsExpr(j, imp)
           : {
@@ -265,4 +267,19 @@ function rewriteModule(module: string, baseDir: string | undefined, outFile: str
   let rel = relative(dirname(outFile), abs).split(sep).join("/");
   if (!rel.startsWith(".")) rel = `./${rel}`;
   return rel;
+}
+
+/** `{ attempts: 3, backoff: 500 }` */
+function retryLit(r: RetryModel): string {
+  const b = r.backoff;
+  const num = (n: number | undefined) => (n === undefined ? undefined : String(n));
+  return objLit({
+    attempts: String(r.attempts),
+    backoff:
+      typeof b === "number"
+        ? String(b)
+        : b
+          ? objLit({ initial: num(b.initial), max: num(b.max), factor: num(b.factor) })
+          : undefined,
+  });
 }

@@ -44,6 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         err.code === "SCENARIO_INVALID" ||
         err.code === "SSH_CONFIG" ||
         err.code === "TRACE" ||
+        err.code === "JOURNAL" ||
+        err.code === "RESUME_MISMATCH" ||
         isValidation(err)
         ? EXIT.usage
         : EXIT.failed;

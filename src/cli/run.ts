@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { AiorchError } from "../errors.ts";
+import type { AbstractJob } from "../job.ts";
 import type { Scheduler } from "../scheduler.ts";
 import { killAllNow } from "../ssh/groups.ts";
 import { checkScenarioTypes, isTypeScriptFile, reportCheck } from "./check.ts";
@@ -46,7 +47,14 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
     .option("--plan", "print the job list and exit without running")
     .option("--quiet", "print nothing but the debrief of a failed run")
     .option("--plain", "one line per event, even on a terminal")
-    .option("--record <trace>", "write a trace of the run (JSON) to this file")
+    .option(
+      "--record <trace>",
+      "write a trace of the run (JSON) to this file, and a journal beside it (.journal.jsonl)",
+    )
+    .option(
+      "--resume <trace|journal|run-id>",
+      "run again, restoring the jobs that ended done in that run instead of running them; with --redis, a run id: re-attach to a run whose controller died",
+    )
     .option("--report <html>", "write an HTML report of the run (timeline, graph, debrief)")
     .option(
       "--param <name=value>",
@@ -66,7 +74,6 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
       "--redis <url>",
       "hand command jobs to `aiorch worker`s through Redis (redis://HOST:PORT)",
     )
-    .option("--resume <run-id>", "with --redis: re-attach to a run whose controller died")
     .option(
       "--worker-wait <ms>",
       "with --redis: how long to wait for a worker per site (default 10000)",
@@ -101,6 +108,7 @@ export interface RunCliOptions {
   quiet?: boolean;
   plain?: boolean;
   record?: string;
+  resume?: string;
   report?: string;
   param: Record<string, string>;
   lines?: boolean;
@@ -110,7 +118,6 @@ export interface RunCliOptions {
   check: boolean;
   help?: boolean;
   redis?: string;
-  resume?: string;
   workerWait?: number;
   redisWait?: number;
 }
@@ -148,7 +155,12 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   }
   // --record: the trace is written atomically on every end (ok, failure, timeout, signal)
   const rec = opts.record
-    ? recordToFile({ scheduler, trace: opts.record, file: resolve(file) })
+    ? recordToFile({
+        scheduler,
+        trace: opts.record,
+        file: resolve(file),
+        onJournalError: (err) => process.stderr.write(`aiorch: ${err.message}\n`),
+      })
     : undefined;
   const overrides = {
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
@@ -162,16 +174,26 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     rec?.stop();
     throw error;
   }
+  let restore: ReadonlyMap<AbstractJob, unknown> | undefined;
+  // with --redis, --resume names a run whose state lives in Redis (the controller resumes it)
+  if (opts.resume !== undefined && opts.redis === undefined) {
+    try {
+      restore = await planFromJournal({
+        scheduler,
+        source: opts.resume,
+        quiet: opts.quiet === true,
+      });
+    } catch (error) {
+      rec?.stop();
+      throw error;
+    }
+  }
   const mode: ViewMode = opts.quiet
     ? "quiet"
     : opts.plain || !process.stdout.isTTY
       ? "plain"
       : "live";
   const ac = new AbortController();
-  if (opts.resume !== undefined && opts.redis === undefined)
-    throw new AiorchError("USAGE", "--resume needs --redis (the run's state lives in Redis)", {
-      option: "--resume",
-    });
   const dist = opts.redis === undefined ? undefined : await distribute(scheduler, opts, file, ac);
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -215,7 +237,12 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   try {
     let ok: boolean;
     try {
-      ok = await scheduler.run({ ...options, ...overrides, signal: ac.signal });
+      ok = await scheduler.run({
+        ...options,
+        ...overrides,
+        signal: ac.signal,
+        ...(restore ? { restore } : {}),
+      });
     } catch (error) {
       await rec?.write({ ok: false, error, ...overrides });
       throw error;
@@ -279,4 +306,31 @@ async function distribute(
     `aiorch: run ${dist.runId} (resume with --resume ${dist.runId}); jobs on workers: ${where}; in this process: ${dist.local.length}\n`,
   );
   return dist;
+}
+
+/**
+ * `--resume`: read the journal (or trace), decide what to restore, and say it on stderr:
+ * a torn line, one line per done job that runs again and why, then the counts.
+ */
+async function planFromJournal({
+  scheduler,
+  source,
+  quiet,
+}: {
+  scheduler: Scheduler;
+  source: string;
+  quiet: boolean;
+}): Promise<ReadonlyMap<AbstractJob, unknown>> {
+  const { planResume, readResumeSource } = await import("../journal/index.ts");
+  const journal = readResumeSource({ file: source });
+  const plan = planResume({ scheduler, journal });
+  if (!quiet) {
+    const lines = [
+      ...plan.warnings.map((w) => `aiorch: ${w}`),
+      ...plan.rerun.map((r) => `aiorch: resume: "${r.label}" runs again: ${r.why}`),
+      `aiorch: resuming from ${journal.file}: ${plan.restore.size} job(s) restored, ${plan.toRun} to run`,
+    ];
+    process.stderr.write(`${lines.join("\n")}\n`);
+  }
+  return plan.restore;
 }

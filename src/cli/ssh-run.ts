@@ -29,7 +29,7 @@ import {
   type TargetSpec,
 } from "../ssh/targets.ts";
 import { EXIT, exitSoon, signalExit } from "./exit.ts";
-import type { SshCliOptions } from "./ssh.ts";
+import type { SshCliOptions } from "./ssh-options.ts";
 
 /** `aiorch ssh`: the command line (or with -s a script) on every target; the exit code. */
 export function sshMain(words: string[], opts: SshCliOptions): Promise<number> {
@@ -197,7 +197,11 @@ function outcomeOf(job: SshJob, node: SshNode, signal: string | undefined): Outc
   }
   if (err !== undefined) {
     if (isUnreachableError(err))
-      return { node, status: "unreachable", detail: (err as AiorchError).shortMessage };
+      return {
+        node,
+        status: "unreachable",
+        detail: `${(err as AiorchError).shortMessage}${job.attempts > 1 ? ` (${job.attempts} attempts)` : ""}`,
+      };
     return { node, status: "failed", detail: describeError(err) };
   }
   if (job.result()) return { node, status: "ok", detail: "" };
@@ -257,8 +261,21 @@ async function runOnTargets(
     process.stdout.write(`would run: ${what}\n`);
     return EXIT.ok;
   }
+  // --retry: connect failures only; a command that ran and failed is never run twice
+  const retry = opts.retry
+    ? {
+        attempts: opts.retry + 1,
+        backoff: 500,
+        when: (e: unknown) => e instanceof AiorchError && e.code === "SSH_CONNECT",
+      }
+    : undefined;
   const jobs = nodes.map(
-    (n) => new SshJob(n, commands(n), { label: n.toString(), critical: false }),
+    (n) =>
+      new SshJob(n, commands(n), {
+        label: n.toString(),
+        critical: false,
+        ...(retry ? { retry } : {}),
+      }),
   );
   const scheduler = new Scheduler(jobs, {
     critical: false,

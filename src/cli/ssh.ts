@@ -5,33 +5,9 @@
  */
 import type { Command } from "commander";
 import { AiorchError } from "../errors.ts";
+import type { SshCliOptions } from "./ssh-options.ts";
 
-/** Options shared by the three subcommands. */
-export interface SshCliOptions {
-  target: string[];
-  exclude: string[];
-  login?: string;
-  port?: number;
-  /** ssh_config file (`-F`), or false (`-F none`) */
-  config?: string;
-  gateway?: string;
-  window: number;
-  key: string[];
-  connectTimeout?: number;
-  timeout?: number;
-  totalTimeout?: number;
-  knownHosts?: string;
-  hostKeys?: "verify" | "accept-new" | "off";
-  raw?: boolean;
-  time?: boolean;
-  outDir?: string;
-  mark?: boolean;
-  dryRun?: boolean;
-  /** live view on the terminal instead of output lines (default: on a terminal with -o) */
-  live?: boolean;
-  script?: boolean;
-  include: string[];
-}
+export type { SshCliOptions };
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -102,6 +78,11 @@ function addTargetOptions(cmd: Command): Command {
     )
     .option("--timeout <ms>", "timeout of the command on each host", count("--timeout"))
     .option("--total-timeout <ms>", "timeout of the whole run", count("--total-timeout"))
+    .option(
+      "--retry <n>",
+      "connect again up to N times to a host that refused or timed out (exponential backoff with jitter)",
+      count("--retry"),
+    )
     .option(
       "--known-hosts <file>",
       "known_hosts file (default: ssh_config, else ~/.ssh/known_hosts)",

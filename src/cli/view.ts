@@ -3,6 +3,7 @@ import { createLogUpdate } from "log-update";
 import pc from "picocolors";
 import { AiorchError } from "../errors.ts";
 import { createLiveState, frame, type LiveState, reduceLiveState } from "../render/live.ts";
+import type { DebriefLine, DebriefTone } from "../render/list.ts";
 import { plainLine } from "../render/plain.ts";
 import { renderReport } from "../render/report.ts";
 import { buildTimeline } from "../render/timeline.ts";
@@ -180,7 +181,7 @@ export function attachView(opts: AttachViewOptions): AttachedView {
       const reason = scheduler.endReason();
       const when = opts.debrief ?? (mode === "quiet" ? "failed" : "always");
       if (reason !== undefined && (when === "always" || (when === "failed" && reason !== "ok")))
-        out.write(`${paintDebrief(scheduler.debrief(), mode === "live" && color)}\n`);
+        out.write(`${paintDebrief(scheduler.debriefLines(), mode === "live" && color)}\n`);
       if (opts.report !== undefined) writeReport(opts.report, state, scheduler);
     },
   };
@@ -198,26 +199,19 @@ function writeReport(file: string, state: LiveState, scheduler: Scheduler): void
   }
 }
 
-/** Colour the verdict line and the failure lines of a debrief. */
 const colors = pc.createColors(true);
 
-function paintDebrief(text: string, color: boolean): string {
-  if (!color) return text;
-  const pc = colors;
-  return text
-    .split("\n")
-    .map((l) =>
-      l.startsWith("----- ")
-        ? l.startsWith("----- ok ")
-          ? pc.green(pc.bold(l))
-          : pc.red(pc.bold(l))
-        : l.startsWith("critical: ")
-          ? pc.red(l)
-          : l.startsWith("non-critical: ")
-            ? pc.yellow(l)
-            : l.startsWith("=====")
-              ? pc.bold(l)
-              : l,
-    )
-    .join("\n");
+/** How each tone of debrief line is coloured. */
+const TONES: Record<DebriefTone, (s: string) => string> = {
+  "verdict-ok": (s) => colors.green(colors.bold(s)),
+  "verdict-failed": (s) => colors.red(colors.bold(s)),
+  heading: colors.bold,
+  critical: colors.red,
+  "non-critical": colors.yellow,
+  plain: (s) => s,
+};
+
+/** Colour the verdict line and the failure lines of a debrief, by their tone. */
+function paintDebrief(lines: readonly DebriefLine[], color: boolean): string {
+  return lines.map((l) => (color ? TONES[l.tone](l.text) : l.text)).join("\n");
 }

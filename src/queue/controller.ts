@@ -11,7 +11,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { AiorchError, CancelledError } from "../errors.ts";
-import { emitOutput, type AbstractJob, type JobContext } from "../job.ts";
+import { emitOutput } from "../context.ts";
+import type { AbstractJob, JobContext } from "../job.ts";
 import { Scheduler } from "../scheduler.ts";
 import {
   connectionOptions,

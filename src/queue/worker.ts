@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Job as QueueJob, Worker } from "bullmq";
 import { AiorchError } from "../errors.ts";
 import { EventHub } from "../events.ts";
-import { JobCtx } from "../job.ts";
+import { JobCtx } from "../context.ts";
 import { connectionOptions, connectRedis, parseRedisUrl } from "./redis.ts";
 import { createNodePool } from "./pool.ts";
 import { jobFromSpec, parseJobSpec } from "./spec.ts";

@@ -1,7 +1,4 @@
-import type { AbstractJob } from "../job.ts";
-import type { Scheduler } from "../scheduler.ts";
-import { assignIds, isScheduler } from "./list.ts";
-
+import type { PlanNode } from "../model.ts";
 /** A DOT double-quoted string: backslashes, quotes and line breaks escaped. */
 export function dotString(s: string): string {
   return `"${s
@@ -11,44 +8,45 @@ export function dotString(s: string): string {
 }
 
 /**
- * Graphviz DOT of a scheduler tree. Nodes are named by display id; a nested scheduler is a
- * cluster with an invisible anchor node that edges enter and leave (with lhead/ltail).
+ * Graphviz DOT of a plan. Nodes are named by display id; a nested scheduler is a cluster
+ * with an invisible anchor node that edges enter and leave (with lhead/ltail).
  */
-export function formatDot(root: Scheduler): string {
-  const ids = assignIds(root);
+export function formatDot(plan: PlanNode): string {
   const out = ["digraph aiorch {", "  compound=true;", '  node [shape="box", style="rounded"];'];
-  const anchor = (j: AbstractJob): string => (isScheduler(j) ? `c${ids.get(j)}` : `n${ids.get(j)}`);
-  const style = (j: AbstractJob): string => {
-    const parts = [j.critical ? 'color="red", penwidth="2"' : 'penwidth="0.5"'];
-    if (j.forever) parts.push('style="rounded,dashed"');
+  const anchor = (n: PlanNode): string => (n.group ? `c${n.id}` : `n${n.id}`);
+  const style = (n: PlanNode): string => {
+    const parts = [n.critical ? 'color="red", penwidth="2"' : 'penwidth="0.5"'];
+    if (n.forever) parts.push('style="rounded,dashed"');
     return parts.join(", ");
   };
-  const walk = (s: Scheduler, pad: string): void => {
-    for (const j of s.topologicalOrder()) {
-      const id = ids.get(j)!;
-      if (isScheduler(j)) {
-        out.push(`${pad}subgraph cluster_${id} {`);
-        out.push(`${pad}  label=${dotString(`${id}: ${j.label}`)};`);
+  const walk = (g: PlanNode, pad: string): void => {
+    const kids = g.children ?? [];
+    for (const n of kids) {
+      if (n.group) {
+        out.push(`${pad}subgraph cluster_${n.id} {`);
+        out.push(`${pad}  label=${dotString(`${n.id}: ${n.label}`)};`);
         out.push(
-          `${pad}  ${j.critical ? 'color="red"; penwidth="2";' : 'penwidth="0.5";'}${j.forever ? ' style="dashed";' : ""}`,
+          `${pad}  ${n.critical ? 'color="red"; penwidth="2";' : 'penwidth="0.5";'}${n.forever ? ' style="dashed";' : ""}`,
         );
-        out.push(`${pad}  c${id} [shape="point", style="invis", label=""];`);
-        walk(j, `${pad}  `);
+        out.push(`${pad}  c${n.id} [shape="point", style="invis", label=""];`);
+        walk(n, `${pad}  `);
         out.push(`${pad}}`);
-      } else out.push(`${pad}n${id} [label=${dotString(`${id}: ${j.label}`)}, ${style(j)}];`);
+      } else out.push(`${pad}n${n.id} [label=${dotString(`${n.id}: ${n.label}`)}, ${style(n)}];`);
     }
-    for (const j of s.topologicalOrder())
-      for (const r of j.required) {
-        if (!ids.has(r) || !s.has(r)) continue;
+    const byId = new Map(kids.map((n) => [n.id, n]));
+    for (const n of kids)
+      for (const id of n.requires) {
+        const r = byId.get(id);
+        if (!r) continue;
         const attrs: string[] = [];
-        if (isScheduler(r)) attrs.push(`ltail="cluster_${ids.get(r)}"`);
-        if (isScheduler(j)) attrs.push(`lhead="cluster_${ids.get(j)}"`);
+        if (r.group) attrs.push(`ltail="cluster_${r.id}"`);
+        if (n.group) attrs.push(`lhead="cluster_${n.id}"`);
         out.push(
-          `${pad}${anchor(r)} -> ${anchor(j)}${attrs.length ? ` [${attrs.join(", ")}]` : ""};`,
+          `${pad}${anchor(r)} -> ${anchor(n)}${attrs.length ? ` [${attrs.join(", ")}]` : ""};`,
         );
       }
   };
-  walk(root, "  ");
+  walk(plan, "  ");
   out.push("}");
   return `${out.join("\n")}\n`;
 }

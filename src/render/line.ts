@@ -1,7 +1,54 @@
 import { inspect } from "node:util";
 import { maskSecrets } from "../redact.ts";
 import { describeError } from "../errors.ts";
-import type { AbstractJob, JobState } from "../job.ts";
+import type { JobState } from "../model.ts";
+
+/** What a badge shows: plain facts, from a plan node and its status, or a live job. */
+export interface BadgeFacts {
+  readonly critical: boolean;
+  readonly forever: boolean;
+  readonly state: JobState;
+  readonly failed: boolean;
+}
+
+/** What an outcome column shows. */
+export interface OutcomeFacts extends BadgeFacts {
+  readonly result?: unknown;
+  readonly error?: unknown;
+  /** done without running: restored from a journal */
+  readonly restored?: boolean;
+  /** attempts made, when more than one */
+  readonly attempts?: number;
+}
+
+/** The part of a job `toString()` reads (an `AbstractJob` is one; render/ never imports it). */
+export interface LineJob {
+  readonly critical: boolean;
+  readonly forever: boolean;
+  readonly state: JobState;
+  readonly kind: string;
+  readonly label: string;
+  readonly required: Iterable<{ readonly label: string }>;
+  readonly attempts: number;
+  isFailed(): boolean;
+  isRestored(): boolean;
+  result(): unknown;
+  raisedException(): unknown;
+}
+
+/** The badge and outcome facts of a live job. */
+export function factsOf(job: LineJob): OutcomeFacts {
+  return {
+    critical: job.critical,
+    forever: job.forever,
+    state: job.state,
+    failed: job.isFailed(),
+    result: job.result(),
+    error: job.raisedException(),
+    ...(job.isRestored() ? { restored: true } : {}),
+    ...(job.attempts > 1 ? { attempts: job.attempts } : {}),
+  };
+}
 
 /** Badge characters, unicode and ASCII (reference A6; `cancelled` is ours). */
 const UNICODE = {
@@ -14,6 +61,12 @@ const UNICODE = {
   running: "↺",
   done: "☓",
   cancelled: "⊘",
+  /** done without running: restored from a journal (`--resume`) */
+  restored: "⤺",
+  /** a failed attempt of a job with a `retry` option */
+  retry: "↻",
+  /** one-glyph badge of a failed job, where a single badge stands for the job (live, plain) */
+  failedJob: "★",
 } as const;
 const ASCII = {
   critical: "!",
@@ -25,7 +78,23 @@ const ASCII = {
   running: "o",
   done: "x",
   cancelled: "/",
+  restored: "r",
+  retry: "~",
+  failedJob: "!",
 } as const;
+
+/** A badge's name in the one table. */
+export type BadgeName = keyof typeof UNICODE;
+
+/** The badge `name` from the one table (unicode, or ASCII). */
+export function badgeOf(name: BadgeName, ascii = useAscii()): string {
+  return (ascii ? ASCII : UNICODE)[name];
+}
+
+/** The one badge of a job in a state (`failed` for a job done with an exception). */
+export function jobBadge(state: JobState | "failed" | "restored", ascii = useAscii()): string {
+  return badgeOf(state === "failed" ? "failedJob" : state, ascii);
+}
 
 let asciiDefault: boolean | undefined;
 
@@ -47,12 +116,12 @@ export function useAscii(): boolean {
 
 /** The badge as fixed-width columns: critical, outcome, lifecycle, forever. */
 export function badgeColumns(
-  job: AbstractJob,
+  job: BadgeFacts,
   ascii = useAscii(),
 ): [string, string, string, string] {
   const b = ascii ? ASCII : UNICODE;
   const blank = ascii ? "  " : " ";
-  const outcome = job.isFailed()
+  const outcome = job.failed
     ? b.failed
     : job.state === "running" || job.state === "done"
       ? b.ok
@@ -82,10 +151,12 @@ export function formatValue(value: unknown): string {
 }
 
 /** `-> value`, `!! Error: msg`, `[cancelled]` or `[not done]`. */
-export function formatOutcome(job: AbstractJob): string {
-  if (job.isFailed())
-    return `!! ${job.critical ? "CRITICAL " : ""}${describeError(job.raisedException())}`;
-  if (job.state === "done") return `-> ${formatValue(job.result())}`;
+export function formatOutcome(job: OutcomeFacts): string {
+  const attempts = job.attempts ?? 1;
+  if (job.failed)
+    return `!! ${job.critical ? "CRITICAL " : ""}${describeError(job.error)}${attempts > 1 ? ` (after ${attempts} attempts)` : ""}`;
+  if (job.state === "done")
+    return `-> ${formatValue(job.result)}${job.restored ? " (restored)" : attempts > 1 ? ` (${attempts} attempts)` : ""}`;
   if (job.state === "cancelled") return "[cancelled]";
   return "[not done]";
 }
@@ -95,9 +166,10 @@ export function formatOutcome(job: AbstractJob): string {
  * Blank columns are dropped, and so is the "ran without exception" mark: here the result
  * or `!! exception` that follows already says it.
  */
-export function formatJobLine(job: AbstractJob, ascii = useAscii()): string {
+export function formatJobLine(job: LineJob, ascii = useAscii()): string {
   const ok = (ascii ? ASCII : UNICODE).ok;
-  const badge = badgeColumns(job, ascii)
+  const facts = factsOf(job);
+  const badge = badgeColumns(facts, ascii)
     .filter((c) => c.trim() !== "" && c !== ok)
     .join(" ");
   const reqs = [...job.required].map((r) => r.label);
@@ -105,7 +177,7 @@ export function formatJobLine(job: AbstractJob, ascii = useAscii()): string {
     badge,
     job.kind,
     job.label,
-    formatOutcome(job),
+    formatOutcome(facts),
     reqs.length ? `requires {${reqs.join(", ")}}` : "",
   ]
     .filter((x) => x !== "")

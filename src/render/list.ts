@@ -1,126 +1,163 @@
 import { describeError } from "../errors.ts";
 import { maskSecrets } from "../redact.ts";
-import type { AbstractJob } from "../job.ts";
-import type { Scheduler } from "../scheduler.ts";
-import { badgeColumns, formatOutcome, useAscii } from "./line.ts";
+import type { EndFacts, NodeStatus, PlanNode } from "../model.ts";
+import { badgeColumns, type OutcomeFacts, formatOutcome, useAscii } from "./line.ts";
 
-/** Display ids in topological order, depth first, nested jobs included. */
-export function assignIds(root: Scheduler): Map<AbstractJob, string> {
-  const order: AbstractJob[] = [];
-  const walk = (s: Scheduler): void => {
-    for (const j of s.topologicalOrder()) {
-      order.push(j);
-      if (isScheduler(j)) walk(j);
-    }
-  };
-  walk(root);
-  const width = String(order.length).length;
-  return new Map(order.map((j, i) => [j, String(i + 1).padStart(width, "0")]));
+/** What `list()` and `debrief()` format: a plan and each job's status, by id. */
+export interface ListInput {
+  plan: PlanNode;
+  status: ReadonlyMap<string, NodeStatus>;
+  /** extra lines per job (an SSH job's commands) @default false */
+  details?: boolean;
+  ascii?: boolean;
 }
 
-/** @internal duck test so render/ does not import the scheduler class */
-export function isScheduler(j: AbstractJob): j is Scheduler {
-  return typeof (j as { topologicalOrder?: unknown }).topologicalOrder === "function";
+const NOT_RUN: NodeStatus = { state: "idle", failed: false };
+
+/** Badge and outcome facts of a node. */
+function factsOf(n: PlanNode, status: ReadonlyMap<string, NodeStatus>): OutcomeFacts {
+  return { critical: n.critical, forever: n.forever, ...(status.get(n.id) ?? NOT_RUN) };
 }
 
-function idList(jobs: Iterable<AbstractJob>, ids: Map<AbstractJob, string>): string {
-  return [...jobs].map((j) => ids.get(j) ?? "??").join(", ");
-}
-
-/** Lines of `list()`. */
-export function formatList(
-  root: Scheduler,
-  opts: { details?: boolean; ascii?: boolean } = {},
-): string {
-  const ascii = opts.ascii ?? useAscii();
-  const ids = assignIds(root);
+/** Lines of `list()`: ids in topological order, nested groups indented with `>`. */
+export function formatList({
+  plan,
+  status,
+  details = false,
+  ascii = useAscii(),
+}: ListInput): string {
   const lines: string[] = [];
-  const walk = (s: Scheduler, depth: number): void => {
+  const walk = (g: PlanNode, depth: number): void => {
     const indent = depth > 0 ? `${">".repeat(depth)} ` : "";
-    for (const j of s.topologicalOrder()) {
-      const id = ids.get(j)!;
-      const reqs = [...j.required];
-      let line = `${id} ${badgeColumns(j, ascii).join(" ")} ${indent}${j.kind} ${j.label} ${formatOutcome(j)}`;
-      if (reqs.length) line += ` requires {${idList(reqs, ids)}}`;
-      if (isScheduler(j)) line += ` -> entries {${idList(j.entryJobs(), ids)}}`;
+    for (const n of g.children ?? []) {
+      const facts = factsOf(n, status);
+      let line = `${n.id} ${badgeColumns(facts, ascii).join(" ")} ${indent}${n.kind} ${n.label} ${formatOutcome(facts)}`;
+      if (n.requires.length) line += ` requires {${n.requires.join(", ")}}`;
+      if (n.group) line += ` -> entries {${(n.entries ?? []).join(", ")}}`;
       lines.push(line);
-      if (opts.details) {
-        const d = j.details();
-        if (d)
-          for (const l of d.split("\n")) lines.push(`${" ".repeat(id.length + 1)}${indent}  ${l}`);
-      }
-      if (isScheduler(j)) {
-        walk(j, depth + 1);
+      if (details && n.details)
+        for (const l of n.details.split("\n"))
+          lines.push(`${" ".repeat(n.id.length + 1)}${indent}  ${l}`);
+      if (n.group) {
+        walk(n, depth + 1);
         lines.push(
-          `${id} --end-- ${"<".repeat(depth + 1)} ${j.kind} ${j.label} exits {${idList(j.exitJobs(), ids)}}`,
+          `${n.id} --end-- ${"<".repeat(depth + 1)} ${n.kind} ${n.label} exits {${(n.exits ?? []).join(", ")}}`,
         );
       }
     }
   };
-  walk(root, 0);
+  walk(plan, 0);
   return lines.join("\n");
 }
 
-/** `ok`, `timed out after N ms`, `critical job X failed: msg`, `cancelled`, `not run`. */
-export function formatWhy(s: Scheduler): string {
-  switch (s.endReason()) {
+/**
+ * The one text of why a run ended: `ok`, `timed out after N ms`, `critical job X failed: msg`
+ * (without `: msg` when `cause` is false), `cancelled`, or `not run`.
+ */
+export function formatWhy(end: EndFacts, opts: { cause?: boolean } = {}): string {
+  switch (end.reason) {
     case undefined:
       return "not run";
     case "ok":
       return "ok";
     case "timeout":
-      return `timed out after ${s.lastTimeout()} ms`;
+      return `timed out after ${end.timeout} ms`;
     case "cancelled":
       return "cancelled";
     case "critical": {
-      const j = s.criticalJob();
-      return `critical job "${j?.label}" failed: ${describeError(j?.raisedException())}`;
+      const head = `critical job "${end.critical?.label}" failed`;
+      return opts.cause === false ? head : `${head}: ${describeError(end.critical?.error)}`;
     }
   }
 }
 
-/** `why()`, the list, then every failure: stack for critical ones, message for others. */
-export function formatDebrief(
-  root: Scheduler,
-  opts: { details?: boolean; ascii?: boolean } = {},
-): string {
-  const failed = [...root.allJobs({ schedulers: true })].filter((j) => j !== root && j.isFailed());
-  const critical = failed.filter((j) => j.critical);
-  const out = [`----- ${formatWhy(root)} (${root.elapsedMs()} ms)`, formatList(root, opts)];
-  out.push(
-    `===== ${failed.length} job(s) with an exception, including ${critical.length} critical`,
-  );
-  for (const j of critical) {
-    const e = j.raisedException();
-    out.push(`critical: ${j.label}: ${describeError(e)}`);
+/** What `debrief()` formats beside the list. */
+export interface DebriefInput extends ListInput {
+  end: EndFacts;
+  /** ms */
+  elapsed: number;
+  problems: readonly { label: string; error: unknown }[];
+}
+
+/** Every node below `g`, depth first in insertion order (a group before its jobs). */
+function inInsertionOrder(g: PlanNode): PlanNode[] {
+  const out: PlanNode[] = [];
+  const kids = [...(g.children ?? [])].sort((a, b) => a.index - b.index);
+  for (const n of kids) out.push(n, ...(n.group ? inInsertionOrder(n) : []));
+  return out;
+}
+
+/** What a debrief line is, so text and colour renderers format the same sections. */
+export type DebriefTone =
+  | "verdict-ok"
+  | "verdict-failed"
+  | "heading"
+  | "critical"
+  | "non-critical"
+  | "plain";
+
+/** One line of a debrief. */
+export interface DebriefLine {
+  readonly text: string;
+  readonly tone: DebriefTone;
+}
+
+/**
+ * The debrief as toned lines: the verdict, the list, every failure (stack and causes for
+ * critical ones, the message for others), shutdown problems.
+ */
+export function debriefLines(input: DebriefInput): DebriefLine[] {
+  const { plan, status, end } = input;
+  const failed = inInsertionOrder(plan).filter((n) => status.get(n.id)?.failed);
+  const critical = failed.filter((n) => n.critical);
+  const out: DebriefLine[] = [];
+  const push = (tone: DebriefTone, text: string): void => void out.push({ text, tone });
+  const verdict = end.reason === "ok" ? "verdict-ok" : "verdict-failed";
+  push(verdict, `----- ${formatWhy(end)} (${input.elapsed} ms)`);
+  push("plain", formatList(input));
+  const count = `${failed.length} job(s) with an exception, including ${critical.length} critical`;
+  push("heading", `===== ${count}`);
+  for (const n of critical) {
+    const e = status.get(n.id)?.error;
+    push("critical", `critical: ${n.label}: ${describeError(e)}`);
     const stack = e instanceof Error ? e.stack?.split("\n").slice(1) : undefined;
-    if (stack?.length) out.push(...stack.map((l) => `    ${maskSecrets(l.trim())}`));
+    for (const l of stack ?? []) push("plain", `    ${maskSecrets(l.trim())}`);
     for (
       let c = e instanceof Error ? e.cause : undefined;
       c !== undefined;
       c = c instanceof Error ? c.cause : undefined
     )
-      out.push(`    caused by: ${describeError(c)}`);
+      push("plain", `    caused by: ${describeError(c)}`);
   }
-  for (const j of failed)
-    if (!j.critical) out.push(`non-critical: ${j.label}: ${describeError(j.raisedException())}`);
-  const problems = root.shutdownProblems();
-  if (problems.length) {
-    out.push(`===== ${problems.length} shutdown problem(s)`);
-    for (const p of problems) out.push(`shutdown: ${p.label}: ${describeError(p.error)}`);
+  for (const n of failed)
+    if (!n.critical)
+      push("non-critical", `non-critical: ${n.label}: ${describeError(status.get(n.id)?.error)}`);
+  if (input.problems.length) {
+    push("heading", `===== ${input.problems.length} shutdown problem(s)`);
+    for (const p of input.problems)
+      push("plain", `shutdown: ${p.label}: ${describeError(p.error)}`);
   }
-  // detached services: what the run started on purpose and did not stop, whatever their
-  // job's end (the job's own record), or a result saying so
-  const line = (r: unknown): string | undefined => {
-    const x = (r as { leftRunning?: unknown } | null | undefined)?.leftRunning;
-    return typeof x === "string" ? x : undefined;
-  };
-  const left = [...root.allJobs()].flatMap((j) => {
-    const l =
-      line((j as { leftRunning?: unknown }).leftRunning) ??
-      (j.isDone() ? line(j.result()) : undefined);
-    return l === undefined ? [] : [l];
+  // detached services: what the run started on purpose and did not stop: the result of a
+  // done one, or the error of one whose readiness failed (its `leftRunning` fact)
+  const left = inInsertionOrder(plan).flatMap((n) => {
+    const st = status.get(n.id);
+    const r = (st?.state === "done" ? (st.failed ? st.error : st.result) : undefined) as
+      | { leftRunning?: unknown }
+      | undefined;
+    return !n.group && typeof r === "object" && r !== null && typeof r.leftRunning === "string"
+      ? [r.leftRunning]
+      : [];
   });
-  if (left.length) out.push(`===== ${left.length} process(es) left running`, ...left);
-  return out.join("\n");
+  if (left.length) {
+    push("heading", `===== ${left.length} process(es) left running`);
+    for (const l of left) push("plain", l);
+  }
+  return out;
+}
+
+/** `why()`, the list, then every failure, as text. */
+export function formatDebrief(input: DebriefInput): string {
+  return debriefLines(input)
+    .map((l) => l.text)
+    .join("\n");
 }

@@ -1,14 +1,16 @@
 import { describeError } from "../errors.ts";
-import { maskSecrets } from "../redact.ts";
-import type { RunEvent } from "../events.ts";
-import type { AbstractJob, JobState } from "../job.ts";
+import type {
+  JobAttemptEvent,
+  JobOutputEvent,
+  JobStateEvent,
+  RunEvent,
+  RunStartEvent,
+} from "../events.ts";
+import type { JobDescription, JobState, PlanNode } from "../model.ts";
 import { cleanLine } from "./cells.ts";
-import { isScheduler } from "./list.ts";
 
 /** What the live view and the timeline know about one job, built from run events only. */
 export interface LiveJob {
-  /** the job object, for lookups; views only read the fields below */
-  readonly job: AbstractJob;
   /** `path/label`, unique within the run */
   readonly key: string;
   readonly label: string;
@@ -40,6 +42,14 @@ export interface LiveJob {
   members: number;
   /** direct members that ended (done or cancelled), for groups */
   membersEnded: number;
+  /** done without running: its result was restored from a journal (`--resume`) */
+  restored: boolean;
+  /** attempts started so far, for jobs with a `retry` option (0 otherwise) */
+  attempt: number;
+  /** attempts allowed, for jobs with a `retry` option */
+  attempts: number;
+  /** the last failed attempt: `attempt 1/3 failed: msg · next in 400 ms` */
+  retryNote: string | undefined;
 }
 
 /** Counts over leaf jobs (nested schedulers are groups, not counted). */
@@ -48,6 +58,8 @@ export interface LiveCounts {
   scheduled: number;
   running: number;
   done: number;
+  /** done without running, restored from a journal */
+  restored: number;
   failed: number;
   cancelled: number;
 }
@@ -62,7 +74,8 @@ export interface LiveState {
   timeout: number | undefined;
   /** jobs in display order: topological, depth first (as `list()`) */
   jobs: LiveJob[];
-  byJob: Map<AbstractJob, LiveJob>;
+  /** jobs by `path/label` key */
+  byKey: Map<string, LiveJob>;
   counts: LiveCounts;
   /** set by the root's run-end */
   result: { ok: boolean; reason: string; elapsed: number } | undefined;
@@ -73,7 +86,7 @@ export interface LiveState {
   /** bumped on every change, so a view can skip redraws */
   version: number;
   /** the scheduler whose run-start came first: the root of the view */
-  root: AbstractJob | undefined;
+  root: RunStartEvent["scheduler"] | undefined;
   /** groups by key, for parent lookups */
   groups: Map<string, LiveJob>;
 }
@@ -96,8 +109,8 @@ export function createLiveState({
     endedAt: 0,
     timeout: undefined,
     jobs: [],
-    byJob: new Map(),
-    counts: { idle: 0, scheduled: 0, running: 0, done: 0, failed: 0, cancelled: 0 },
+    byKey: new Map(),
+    counts: { idle: 0, scheduled: 0, running: 0, done: 0, restored: 0, failed: 0, cancelled: 0 },
     result: undefined,
     hosts: false,
     tail,
@@ -108,8 +121,9 @@ export function createLiveState({
 }
 
 /** The counter a leaf job is in. */
-export function bucketOf(j: Pick<LiveJob, "state" | "failed">): keyof LiveCounts {
-  return j.state === "done" && j.failed ? "failed" : j.state;
+export function bucketOf(j: Pick<LiveJob, "state" | "failed" | "restored">): keyof LiveCounts {
+  if (j.state !== "done") return j.state;
+  return j.failed ? "failed" : j.restored ? "restored" : "done";
 }
 
 /**
@@ -133,11 +147,11 @@ export function reduceLiveState(state: LiveState, e: RunEvent): LiveState {
         state.timeout = e.timeout;
         if (!state.title) state.title = e.label;
       }
-      registerTree(state, e.scheduler, isRoot ? [] : [...e.path, e.label]);
+      if (e.plan) registerPlan(state, e.plan);
       return state;
     }
     case "job-state": {
-      const j = state.byJob.get(e.job) ?? registerJob(state, e.job, e.path);
+      const j = state.byKey.get(keyOf(e)) ?? registerLate(state, e);
       const before = bucketOf(j);
       const wasEnded = j.state === "done" || j.state === "cancelled";
       j.state = e.state;
@@ -146,7 +160,14 @@ export function reduceLiveState(state: LiveState, e: RunEvent): LiveState {
         j.endedAt = 0;
         j.failed = false;
         j.error = undefined;
+        // a job with a retry option: its attempts are known from its first job-attempt
+        if (j.attempts > 0) j.attempt = 1;
+        j.retryNote = undefined;
       } else if (e.state === "done" || e.state === "cancelled") {
+        if (e.restored) {
+          j.restored = true;
+          j.startedAt = e.time;
+        }
         j.endedAt = e.time;
         j.failed = e.state === "done" && e.error !== undefined;
         if (e.error !== undefined) j.error = describeError(e.error);
@@ -159,8 +180,17 @@ export function reduceLiveState(state: LiveState, e: RunEvent): LiveState {
       if (j.parent && isEnded !== wasEnded) j.parent.membersEnded += isEnded ? 1 : -1;
       return state;
     }
+    case "job-attempt": {
+      const j = state.byKey.get(keyOf(e)) ?? registerLate(state, e);
+      j.attempts = e.attempts;
+      const next =
+        e.delay !== undefined ? ` · attempt ${e.attempt + 1} in ${e.delay} ms` : (e.gaveUp ?? "");
+      j.retryNote = `attempt ${e.attempt}/${e.attempts} failed: ${describeError(e.error)}${next.startsWith(" ") || next === "" ? next : ` · gave up: ${next}`}`;
+      if (e.delay !== undefined) j.attempt = e.attempt + 1;
+      return state;
+    }
     case "job-output": {
-      const j = state.byJob.get(e.job) ?? registerJob(state, e.job, e.path);
+      const j = state.byKey.get(keyOf(e)) ?? registerLate(state, e);
       const line = cleanLine(e.line);
       if (line !== "") {
         j.output.push(e.stream === "stderr" ? `! ${line}` : line);
@@ -193,48 +223,101 @@ function resetState(state: LiveState): void {
     j.output = [];
     j.error = undefined;
     j.membersEnded = 0;
+    j.restored = false;
+    j.attempt = 0;
+    j.retryNote = undefined;
   }
   const leaves = state.jobs.filter((j) => !j.group).length;
-  state.counts = { idle: leaves, scheduled: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+  state.counts = {
+    idle: leaves,
+    scheduled: 0,
+    running: 0,
+    done: 0,
+    restored: 0,
+    failed: 0,
+    cancelled: 0,
+  };
   state.result = undefined;
   state.endedAt = 0;
 }
 
-/** Register a scheduler's jobs, depth first in topological order (as `list()`). */
-function registerTree(state: LiveState, scheduler: AbstractJob, path: readonly string[]): void {
-  if (!isScheduler(scheduler)) return;
-  const added: AbstractJob[] = [];
-  const walk = (s: AbstractJob, p: readonly string[]): void => {
-    if (!isScheduler(s)) return;
-    for (const j of s.topologicalOrder()) {
-      if (!state.byJob.has(j)) {
-        registerJob(state, j, p, true);
-        added.push(j);
-      }
-      if (isScheduler(j)) walk(j, [...p, j.label]);
-    }
-  };
-  walk(scheduler, path);
-  for (const j of added) {
-    const lj = state.byJob.get(j)!;
-    lj.requires = [...j.required].flatMap((r) => state.byJob.get(r) ?? []);
-  }
+/** `path/label` of an event's job. */
+function keyOf(e: { readonly path: readonly string[]; readonly label: string }): string {
+  return e.path.length === 0 ? e.label : `${e.path.join("/")}/${e.label}`;
 }
 
-function registerJob(
+/** Register the jobs of a plan, depth first in topological order (as `list()`). */
+function registerPlan(state: LiveState, plan: PlanNode): void {
+  const added: [LiveJob, PlanNode][] = [];
+  const byId = new Map<string, LiveJob>();
+  const walk = (g: PlanNode): void => {
+    for (const n of g.children ?? []) {
+      const key = keyOf(n);
+      let lj = state.byKey.get(key);
+      if (!lj) {
+        lj = registerJob(state, { ...n, key }, true);
+        added.push([lj, n]);
+      }
+      byId.set(n.id, lj);
+      if (n.group) walk(n);
+    }
+  };
+  walk(plan);
+  for (const [lj, n] of added) lj.requires = n.requires.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** A job no plan announced (a run started without one): from its first event. */
+function registerLate(
   state: LiveState,
-  job: AbstractJob,
-  path: readonly string[],
-  inOrder = false,
+  e: JobStateEvent | JobOutputEvent | JobAttemptEvent,
 ): LiveJob {
+  const j = e.job;
+  let description: JobDescription = { kind: "opaque" };
+  let details: string | undefined;
+  try {
+    description = j.describe();
+    details = j.details();
+  } catch {
+    // a job whose description throws is shown without one
+  }
+  return registerJob(state, {
+    key: keyOf(e),
+    label: e.label,
+    path: e.path,
+    kind: j.kind,
+    group: false,
+    critical: j.critical,
+    forever: j.forever,
+    description,
+    ...(details ? { details } : {}),
+    ...(j.retry ? { retry: j.retry.attempts } : {}),
+  });
+}
+
+/** What a job is registered from: a plan node, or a late job's first event. */
+interface JobFacts {
+  key: string;
+  label: string;
+  path: readonly string[];
+  kind: string;
+  group: boolean;
+  critical: boolean;
+  forever: boolean;
+  description: JobDescription;
+  details?: string;
+  /** attempts allowed, for a job with a `retry` option */
+  retry?: number;
+}
+
+function registerJob(state: LiveState, job: JobFacts, inOrder = false): LiveJob {
+  const path = job.path;
   const parent = path.length > 0 ? state.groups.get(path.join("/")) : undefined;
   const lj: LiveJob = {
-    job,
-    key: [...path, job.label].join("/"),
+    key: job.key,
     label: job.label,
     path,
     kind: job.kind,
-    group: isScheduler(job),
+    group: job.group,
     critical: job.critical,
     forever: job.forever,
     requires: [],
@@ -249,8 +332,12 @@ function registerJob(
     command: undefined,
     members: 0,
     membersEnded: 0,
+    restored: false,
+    attempt: 0,
+    attempts: job.retry ?? 0,
+    retryNote: undefined,
   };
-  describeJob(lj);
+  describeJob(lj, job);
   if (lj.host !== undefined) state.hosts = true;
   if (parent) parent.members++;
   if (!lj.group) state.counts.idle++;
@@ -258,7 +345,7 @@ function registerJob(
   // a tree walk registers in display order; a late job goes after its group's members
   if (inOrder || !parent) state.jobs.push(lj);
   else state.jobs.splice(lastDescendantIndex(state, parent) + 1, 0, lj);
-  state.byJob.set(job, lj);
+  state.byKey.set(lj.key, lj);
   return lj;
 }
 
@@ -270,17 +357,12 @@ function lastDescendantIndex(state: LiveState, group: LiveJob): number {
 }
 
 /** Host and command text from the job's own description (SSH jobs describe their node). */
-function describeJob(lj: LiveJob): void {
-  try {
-    const d = lj.job.describe();
-    if (d.kind === "commands" && typeof d.node === "object" && d.node !== null) {
-      const host = (d.node as Record<string, unknown>).host;
-      if (typeof host === "string" && host !== "localhost") lj.host = host;
-    } else if (d.kind === "function" && typeof d.module === "string")
-      lj.command = `${String(d.name)}() from ${d.module}`;
-    const details = lj.job.details();
-    if (details) lj.command = maskSecrets(details);
-  } catch {
-    // a job whose description throws is shown without one
-  }
+function describeJob(lj: LiveJob, job: JobFacts): void {
+  const d = job.description;
+  if (d.kind === "commands" && typeof d.node === "object" && d.node !== null) {
+    const host = (d.node as Record<string, unknown>).host;
+    if (typeof host === "string" && host !== "localhost") lj.host = host;
+  } else if (d.kind === "function" && typeof d.module === "string")
+    lj.command = `${String(d.name)}() from ${d.module}`;
+  if (job.details) lj.command = job.details;
 }

@@ -1,6 +1,6 @@
 import pc from "picocolors";
 import { fitText, formatDuration, measureWidth, truncateText } from "./cells.ts";
-import { useAscii } from "./line.ts";
+import { jobBadge, useAscii } from "./line.ts";
 import { type LiveJob, type LiveState, bucketOf } from "./live-state.ts";
 
 export {
@@ -32,15 +32,12 @@ interface Segment {
   style: Style;
 }
 
-const BADGES = {
-  unicode: { idle: "⚐", scheduled: "⚑", running: "↺", done: "☓", failed: "★", cancelled: "⊘" },
-  ascii: { idle: ">", scheduled: ".", running: "o", done: "x", failed: "!", cancelled: "/" },
-} as const;
 const STATE_STYLE = {
   idle: "dim",
   scheduled: "dim",
   running: "yellow",
   done: "green",
+  restored: "cyan",
   failed: "red",
   cancelled: "magenta",
 } as const;
@@ -75,18 +72,19 @@ export function frame(state: LiveState, opts: FrameOptions): string {
 }
 
 function headerSegments(state: LiveState, now: number, ascii: boolean): Segment[] {
-  const b = ascii ? BADGES.ascii : BADGES.unicode;
+  const b = (name: keyof typeof STATE_STYLE) => jobBadge(name, ascii);
   const c = state.counts;
   const segs: Segment[] = [{ text: state.title || "aiorch", style: "bold" }];
   const count = (n: number, badge: string, word: string, style: Style, always = true) => {
     if (n === 0 && !always) return;
     segs.push({ text: `  ${badge} ${n} ${word}`, style: n === 0 ? "dim" : style });
   };
-  count(c.done, b.done, "done", "green");
-  count(c.running, b.running, "running", "yellow");
-  count(c.idle + c.scheduled, b.idle, "idle", "plain");
-  count(c.failed, b.failed, "failed", "red");
-  count(c.cancelled, b.cancelled, "cancelled", "magenta", false);
+  count(c.done, b("done"), "done", "green");
+  count(c.restored, b("restored"), "restored", "cyan", false);
+  count(c.running, b("running"), "running", "yellow");
+  count(c.idle + c.scheduled, b("idle"), "idle", "plain");
+  count(c.failed, b("failed"), "failed", "red");
+  count(c.cancelled, b("cancelled"), "cancelled", "magenta", false);
   if (state.startedAt > 0) {
     const end = state.endedAt > 0 ? state.endedAt : now;
     const elapsed = end - state.startedAt;
@@ -138,7 +136,7 @@ function jobSegments({
 }): Segment[] {
   const bucket = bucketOf(j);
   const style: Style = STATE_STYLE[bucket];
-  const badge = (ascii ? BADGES.ascii : BADGES.unicode)[bucket];
+  const badge = jobBadge(bucket, ascii);
   const label = fitText({ text: labelText(j, layout.flat), width: layout.label });
   const segs: Segment[] = [
     { text: badge, style },
@@ -166,6 +164,11 @@ function detailSegment(j: LiveJob, ascii: boolean): Segment {
     return { text: `${mark}${j.error ?? "failed"}`, style: "red" };
   }
   const last = j.output[j.output.length - 1];
+  if (j.restored) return { text: "restored from the journal", style: "cyan" };
+  if (j.retryNote !== undefined && j.state === "running") {
+    const now = `attempt ${j.attempt}/${j.attempts}`;
+    return { text: last ? `${now} · ${last}` : `${now} · ${j.retryNote}`, style: "yellow" };
+  }
   if (j.group) {
     const progress = `${j.membersEnded}/${j.members} ended`;
     return { text: last ? `${progress} · ${last}` : progress, style: "dim" };
@@ -207,7 +210,7 @@ function pickRows(state: LiveState, room: number): LiveJob[] {
 
 function summarySegments(state: LiveState, shown: LiveJob[]): Segment[] {
   const seen = new Set(shown);
-  const rest = { running: 0, done: 0, failed: 0, cancelled: 0, idle: 0 };
+  const rest = { running: 0, done: 0, restored: 0, failed: 0, cancelled: 0, idle: 0 };
   let n = 0;
   for (const j of state.jobs)
     if (!seen.has(j)) {

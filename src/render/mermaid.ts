@@ -1,6 +1,4 @@
-import type { AbstractJob } from "../job.ts";
-import type { Scheduler } from "../scheduler.ts";
-import { assignIds, isScheduler } from "./list.ts";
+import type { PlanNode } from "../model.ts";
 
 /** A Mermaid label: every character that could be syntax becomes an entity code. */
 export function mermaidString(s: string): string {
@@ -13,28 +11,31 @@ export function mermaidString(s: string): string {
   return `"${out}"`;
 }
 
-/** Mermaid flowchart of a scheduler tree: subgraphs for nested schedulers. */
-export function formatMermaid(root: Scheduler): string {
-  const ids = assignIds(root);
+/** Mermaid flowchart of a plan: subgraphs for nested schedulers. */
+export function formatMermaid(plan: PlanNode): string {
   const out = ["flowchart TD"];
   const critical: string[] = [];
   const forever: string[] = [];
-  const name = (j: AbstractJob): string => (isScheduler(j) ? `s${ids.get(j)}` : `n${ids.get(j)}`);
-  const walk = (s: Scheduler, pad: string): void => {
-    for (const j of s.topologicalOrder()) {
-      const id = ids.get(j)!;
-      if (j.critical) critical.push(name(j));
-      if (j.forever) forever.push(name(j));
-      if (isScheduler(j)) {
-        out.push(`${pad}subgraph ${name(j)}[${mermaidString(`${id}: ${j.label}`)}]`);
-        walk(j, `${pad}  `);
+  const name = (n: PlanNode): string => (n.group ? `s${n.id}` : `n${n.id}`);
+  const walk = (g: PlanNode, pad: string): void => {
+    const kids = g.children ?? [];
+    for (const n of kids) {
+      if (n.critical) critical.push(name(n));
+      if (n.forever) forever.push(name(n));
+      if (n.group) {
+        out.push(`${pad}subgraph ${name(n)}[${mermaidString(`${n.id}: ${n.label}`)}]`);
+        walk(n, `${pad}  `);
         out.push(`${pad}end`);
-      } else out.push(`${pad}${name(j)}(${mermaidString(`${id}: ${j.label}`)})`);
+      } else out.push(`${pad}${name(n)}(${mermaidString(`${n.id}: ${n.label}`)})`);
     }
-    for (const j of s.topologicalOrder())
-      for (const r of j.required) if (s.has(r)) out.push(`${pad}${name(r)} --> ${name(j)}`);
+    const byId = new Map(kids.map((n) => [n.id, n]));
+    for (const n of kids)
+      for (const id of n.requires) {
+        const r = byId.get(id);
+        if (r) out.push(`${pad}${name(r)} --> ${name(n)}`);
+      }
   };
-  walk(root, "  ");
+  walk(plan, "  ");
   out.push("  classDef critical stroke:#d00,stroke-width:2px");
   out.push("  classDef forever stroke-dasharray:5 5");
   if (critical.length) out.push(`  class ${critical.join(",")} critical`);

@@ -1,7 +1,7 @@
 import { describeError } from "../errors.ts";
 import type { RunEvent } from "../events.ts";
 import { stripControls } from "./cells.ts";
-import { stateBadge, useAscii } from "./line.ts";
+import { badgeOf, jobBadge, stateBadge, useAscii } from "./line.ts";
 
 let lastTime = Number.NaN;
 let lastClock = "";
@@ -15,6 +15,11 @@ export function clock(time: number): string {
   lastTime = time;
   lastClock = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
   return lastClock;
+}
+
+/** ` after 3 attempts` when a job was retried. */
+function attemptsText(n: number): string {
+  return n > 1 ? ` after ${n} attempts` : "";
 }
 
 /** Options of {@link plainLine}. */
@@ -53,16 +58,27 @@ export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | un
       const dur =
         e.state === "running" ? "" : ` (${Math.max(0, e.job.endedAt - e.job.startedAt)} ms)`;
       const failed = e.state === "done" && e.error !== undefined;
-      const badge = failed ? (ascii ? "!" : "★") : stateBadge(e.state, ascii);
+      const badge = jobBadge(failed ? "failed" : e.state, ascii);
       const what =
         e.state === "running"
           ? "started"
           : e.state === "cancelled"
             ? `cancelled${dur}${e.error !== undefined ? `: ${describeError(e.error).replace(/^cancelled: /, "")}` : ""}`
             : failed
-              ? `failed${dur}${e.job.critical ? " CRITICAL" : ""}: ${describeError(e.error)}`
-              : `done${dur}`;
-      return `${t} ${badge} ${where(e.path, e.label)} ${what}`;
+              ? `failed${dur}${attemptsText(e.job.attempts)}${e.job.critical ? " CRITICAL" : ""}: ${describeError(e.error)}`
+              : e.restored
+                ? "restored (not run: done in the resumed run)"
+                : `done${dur}${attemptsText(e.job.attempts)}`;
+      return `${t} ${e.restored ? badgeOf("restored", ascii) : badge} ${where(e.path, e.label)} ${what}`;
+    }
+    case "job-attempt": {
+      const next =
+        e.delay !== undefined
+          ? `, attempt ${e.attempt + 1} in ${e.delay} ms`
+          : e.gaveUp !== undefined
+            ? `, gave up: ${e.gaveUp}`
+            : "";
+      return `${t} ${badgeOf("retry", ascii)} ${where(e.path, e.label)} attempt ${e.attempt}/${e.attempts} failed: ${describeError(e.error)}${next}`;
     }
     case "job-ready":
       return `${t} ${stateBadge("running", ascii)} ${where(e.path, e.label)} ready`;

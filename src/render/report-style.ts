@@ -1,6 +1,6 @@
 /** Stylesheet of the HTML report (inlined: the report works offline). */
 export const REPORT_CSS = `
-:root { --ok:#2e9d4c; --failed:#d93b3b; --cancelled:#d98e04; --running:#3b7dd9; --not-run:#b8b8b8;
+:root { --ok:#2e9d4c; --failed:#d93b3b; --cancelled:#d98e04; --running:#3b7dd9; --not-run:#b8b8b8; --restored:#1a9fb0;
   --fg:#1d2330; --muted:#6b7280; --line:#e5e7eb; --bg:#fff; --cp:#7c3aed; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -32,13 +32,13 @@ h2 { font-size: 15px; margin: 24px 24px 8px; }
   white-space: nowrap; }
 .bar { position: absolute; top: 4px; height: 14px; min-width: 2px; border-radius: 3px; }
 .bar.ok { background: var(--ok); } .bar.failed { background: var(--failed); }
-.bar.cancelled { background: var(--cancelled); } .bar.running { background: var(--running); }
+.bar.cancelled { background: var(--cancelled); } .bar.restored { background: var(--restored); } .bar.running { background: var(--running); }
 .bar.group { top: 8px; height: 6px; opacity: .55; }
 .bar.cp { outline: 2px solid var(--cp); outline-offset: 1px; }
 .bar.forever { background-image: repeating-linear-gradient(45deg, transparent 0 4px, rgba(255,255,255,.45) 4px 8px); }
 .dur { position: absolute; top: 3px; font-size: 11px; color: var(--muted); white-space: nowrap; }
 i.ok { background: var(--ok); } i.failed { background: var(--failed); } i.cancelled { background: var(--cancelled); }
-i.running { background: var(--running); } i.not-run { background: var(--not-run); }
+i.running { background: var(--running); } i.not-run { background: var(--not-run); } i.restored { background: var(--restored); }
 #tip { position: fixed; display: none; max-width: 640px; background: #111827; color: #f9fafb;
   padding: 8px 10px; border-radius: 6px; font-size: 12px; pointer-events: none; z-index: 10;
   box-shadow: 0 4px 16px rgba(0,0,0,.25); }

@@ -54,7 +54,7 @@ function renderHeader(model: TimelineModel, cp: string[]): string {
         ? `<span class="verdict ok">✔ ok</span>`
         : `<span class="verdict bad">✘ ${escapeHtml(whyOf(model))}</span>`;
   const started = model.start > 0 ? new Date(model.start).toISOString().replace("T", " ") : "";
-  const outcomes = ["ok", "failed", "cancelled", "running", "not-run"];
+  const outcomes = ["ok", "restored", "failed", "cancelled", "running", "not-run"];
   return `<header>
 <h1>${escapeHtml(model.title || "aiorch run")}</h1>
 <div>${verdict} · ${formatMs(model.end - model.start)}${model.timeout !== undefined ? ` (timeout ${formatMs(model.timeout)})` : ""} · started ${escapeHtml(started)}</div>
@@ -127,7 +127,7 @@ export function formatModelDebrief(model: TimelineModel): string {
   model.jobs.forEach((j: TimelineJob, i) => {
     const dur = j.start !== undefined && j.end !== undefined ? ` (${j.end - j.start} ms)` : "";
     out.push(
-      `${String(i + 1).padStart(width, "0")} ${"> ".repeat(j.group.length)}${j.kind} ${j.label} ${j.outcome}${dur}`,
+      `${String(i + 1).padStart(width, "0")} ${"> ".repeat(j.group.length)}${j.kind} ${j.label} ${j.outcome}${dur}${j.attempts !== undefined && j.attempts > 1 ? ` (${j.attempts} attempts)` : ""}`,
     );
   });
   const failed = model.jobs.filter((j) => j.outcome === "failed");

@@ -1,8 +1,8 @@
-import type { JobState } from "../job.ts";
+import type { JobState } from "../model.ts";
 import type { LiveJob, LiveState } from "./live-state.ts";
 
 /** How a job's run ended, as the report colours it. */
-export type TimelineOutcome = "ok" | "failed" | "cancelled" | "running" | "not-run";
+export type TimelineOutcome = "ok" | "restored" | "failed" | "cancelled" | "running" | "not-run";
 
 /** One job of a finished (or interrupted) run, as the report draws it. */
 export interface TimelineJob {
@@ -24,6 +24,10 @@ export interface TimelineJob {
   forever: boolean;
   /** the exception, as `describeError()` prints it */
   error?: string;
+  /** attempts made, for a job with a `retry` option */
+  attempts?: number;
+  /** the last failed attempt of a retried job: `attempt 1/3 failed: msg · attempt 2 in 400 ms` */
+  retryNote?: string;
   /** last output lines, oldest first */
   output: readonly string[];
   /** the commands or function the job runs, when known */
@@ -56,11 +60,13 @@ export interface TimelineModel {
 export function outcomeOf({
   state,
   failed,
+  restored = false,
 }: {
   state: JobState;
   failed: boolean;
+  restored?: boolean | undefined;
 }): TimelineOutcome {
-  if (state === "done") return failed ? "failed" : "ok";
+  if (state === "done") return failed ? "failed" : restored ? "restored" : "ok";
   if (state === "cancelled") return "cancelled";
   if (state === "running") return "running";
   return "not-run";
@@ -112,6 +118,8 @@ function timelineJob(j: LiveJob): TimelineJob {
     critical: j.critical,
     forever: j.forever,
     ...(j.error !== undefined ? { error: j.error } : {}),
+    ...(j.attempts > 0 && j.attempt > 0 ? { attempts: j.attempt } : {}),
+    ...(j.retryNote !== undefined ? { retryNote: j.retryNote } : {}),
     output: [...j.output],
     ...(j.command !== undefined ? { command: j.command } : {}),
     ...(j.host !== undefined ? { host: j.host } : {}),

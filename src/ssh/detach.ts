@@ -126,7 +126,13 @@ export class DetachedServiceJob extends AbstractJob<LeftRunning> {
     throw new AiorchError(
       "NOT_READY",
       `${why.message}; ${alive === false ? `its process (pid ${pid}) has exited on ${this.node.name}` : left.leftRunning}`,
-      { label: this.label, host: this.node.host, cause: why.cause },
+      {
+        label: this.label,
+        host: this.node.host,
+        cause: why.cause,
+        // the debrief lists it from here: the job failed, the process runs on
+        ...(alive === false ? {} : { leftRunning: left.leftRunning }),
+      },
     );
   }
 

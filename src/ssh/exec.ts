@@ -6,7 +6,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { AiorchError } from "../errors.ts";
-import { emitOutput, type JobContext } from "../job.ts";
+import { emitOutput } from "../context.ts";
+import type { JobContext } from "../job.ts";
 import {
   type Arg,
   type Command,

@@ -8,7 +8,13 @@
  */
 import { inspect } from "node:util";
 import { AiorchError } from "../errors.ts";
-import { AbstractJob, type JobContext, type JobDescription, type JobOptions } from "../job.ts";
+import {
+  AbstractJob,
+  type JobContext,
+  type JobDescription,
+  type JobOptions,
+  type JournalValue,
+} from "../job.ts";
 import { type Command, commandLabel, describeCommand, run } from "./commands.ts";
 import { isUnreachableError, SshChannelError } from "./errors.ts";
 import { type CommandOutcome, type ExecContext, executeCommand } from "./exec.ts";
@@ -190,6 +196,59 @@ export class SshJob extends AbstractJob<SshJobResult> {
     // non-critical: every command ran; the job still fails, naming each failed command
     if (!result.ok) throw new SshJobFailedError(this.node, result);
     return result;
+  }
+
+  /**
+   * Every command's outcome as JSON (captured stdout included, so a resumed run gives
+   * later jobs the same variables); a result with a failed command is not restorable.
+   */
+  override journalResult(value: SshJobResult): JournalValue {
+    if (!(value instanceof SshJobResult))
+      return { unrestorable: "its result is not an SshJobResult" };
+    if (!value.ok) return { unrestorable: "some of its commands failed" };
+    return {
+      result: {
+        node: value.node,
+        commands: value.commands.map((c) => ({
+          index: c.index,
+          label: c.label,
+          exitCode: c.exitCode,
+          signal: c.signal,
+          durationMs: c.durationMs,
+          ...(c.files === undefined ? {} : { files: c.files }),
+          ...(c.stdoutBytes === undefined ? {} : { stdout: c.stdoutBytes.toString("base64") }),
+        })),
+      },
+    };
+  }
+
+  /** The SshJobResult back from {@link journalResult}; captured variables set again. */
+  override restoreResult(json: unknown, ctx: { vars: Record<string, string> }): SshJobResult {
+    const r = json as { node?: unknown; commands?: unknown };
+    if (typeof r?.node !== "string" || !Array.isArray(r.commands))
+      throw new AiorchError(
+        "JOURNAL",
+        `job "${this.label}": the journal's result is not an SSH job result`,
+        {
+          label: this.label,
+        },
+      );
+    const outcomes = (r.commands as Record<string, unknown>[]).map((c, i): CommandOutcome => {
+      const bytes = typeof c.stdout === "string" ? Buffer.from(c.stdout, "base64") : undefined;
+      const capture = (this.commands[i]?.options as { capture?: string } | undefined)?.capture;
+      if (capture !== undefined) ctx.vars[capture] = bytes?.toString("utf8") ?? "";
+      return {
+        index: i,
+        label: String(c.label ?? ""),
+        exitCode: typeof c.exitCode === "number" ? c.exitCode : null,
+        signal: typeof c.signal === "string" ? c.signal : null,
+        durationMs: typeof c.durationMs === "number" ? c.durationMs : 0,
+        ok: true,
+        ...(typeof c.files === "number" ? { files: c.files } : {}),
+        ...(bytes ? { stdout: bytes.toString("utf8"), stdoutBytes: bytes } : {}),
+      };
+    });
+    return new SshJobResult(r.node, outcomes);
   }
 
   /** `user@host` then one line per command. */

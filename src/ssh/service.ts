@@ -5,8 +5,9 @@
  * is stopped by signalling that whole group through the channel, children included.
  * No systemd needed. Detached services live in detach.ts, readiness in service-ready.ts.
  */
+import { emitOutput } from "../context.ts";
 import { AiorchError } from "../errors.ts";
-import { AbstractJob, emitOutput, type JobContext, type JobDescription } from "../job.ts";
+import { AbstractJob, type JobContext, type JobDescription } from "../job.ts";
 import type { ExecStatus } from "./connection.ts";
 import { DetachedServiceJob } from "./detach.ts";
 import { LineSplitter } from "./lines.ts";

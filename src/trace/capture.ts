@@ -1,4 +1,5 @@
 import { AiorchError } from "../errors.ts";
+import { isPlainData } from "../json.ts";
 import { addSecrets, hasSecrets, isSecretName, maskSecrets } from "../redact.ts";
 import type { JsonValue, TraceError } from "./types.ts";
 
@@ -138,16 +139,6 @@ function projectValue(_key: string, v: unknown): unknown {
     return { name: v.name, message: v.message, ...(code === undefined ? {} : { code }) };
   }
   return v;
-}
-
-function isPlainData(x: unknown, depth: number): boolean {
-  if (x === null || typeof x === "boolean" || typeof x === "string") return true;
-  if (typeof x === "number") return Number.isFinite(x);
-  if (typeof x !== "object" || depth > 50) return false;
-  if (Array.isArray(x)) return x.every((y) => isPlainData(y, depth + 1));
-  const proto = Object.getPrototypeOf(x);
-  if (proto !== Object.prototype && proto !== null) return false;
-  return Object.values(x).every((y) => y === undefined || isPlainData(y, depth + 1));
 }
 
 /** An exception as recorded: name, message, AiorchError code and facts; secrets masked. */

@@ -1,23 +1,5 @@
-import type { AbstractJob, JobContext, JobFn } from "../job.ts";
+import { DESCRIBED, type JobContext, type JobFn } from "../job.ts";
 import type { JsonValue, TraceWork } from "./types.ts";
-
-/**
- * What a job is, told by its function while it runs. Builders (the DSL) wrap job bodies,
- * so `Job.describe()` cannot see a {@link replay} or {@link moduleJob} body; such a body
- * notes its description here when it starts, and the recorder reads it.
- */
-const noted = new WeakMap<AbstractJob, TraceWork>();
-
-/** @internal note what the job running with `ctx` is */
-export function noteWork(ctx: JobContext, work: TraceWork): void {
-  const job = (ctx as { job?: unknown }).job;
-  if (job && typeof job === "object") noted.set(job as AbstractJob, work);
-}
-
-/** @internal the work noted by a running job, if any */
-export function notedWork(job: AbstractJob): TraceWork | undefined {
-  return noted.get(job);
-}
 
 /** Where a module-bound job's function comes from. */
 export interface ModuleSource<A extends readonly unknown[]> {
@@ -51,8 +33,6 @@ export function moduleJob<A extends readonly JsonValue[], R>(
     name: source.name,
     ...(source.args ? { args: [...source.args] } : {}),
   };
-  return async (ctx: JobContext): Promise<Awaited<R>> => {
-    noteWork(ctx, work);
-    return await fn(ctx, ...args);
-  };
+  const body = async (ctx: JobContext): Promise<Awaited<R>> => await fn(ctx, ...args);
+  return Object.assign(body, { [DESCRIBED]: work });
 }

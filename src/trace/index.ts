@@ -1,7 +1,23 @@
 /**
- * Recording runs: the trace format, the recorder, atomic trace files, replay jobs.
- * Format reference: docs/trace.md.
+ * Recording runs: the trace format, the recorder, atomic trace files, replay jobs, and the
+ * journal that `--resume` reads. Format reference: docs/trace.md.
  */
+export {
+  createJournal,
+  identifyJob,
+  JOURNAL_VERSION,
+  journalPathFor,
+  planResume,
+  readJournal,
+  readResumeSource,
+  type Journal,
+  type JournalEntry,
+  type JournalHeader,
+  type JournalJobEntry,
+  type JournalOptions,
+  type JournalWriter,
+  type ResumePlan,
+} from "../journal/index.ts";
 export {
   type FinishOptions,
   type Recorder,
@@ -23,6 +39,7 @@ export {
   type JsonValue,
   type ReplaySpec,
   type Trace,
+  type TraceAttempt,
   type TraceError,
   type TraceJob,
   type TraceLimits,

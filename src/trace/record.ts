@@ -1,4 +1,6 @@
 import type { RunOptions, Scheduler } from "../scheduler.ts";
+import type { AiorchError } from "../errors.ts";
+import { createJournal, journalPathFor } from "../journal/writer.ts";
 import { writeTrace, writeTraceSync } from "./file.ts";
 import { createRecorder, type FinishOptions, type RecorderOptions } from "./recorder.ts";
 import type { Trace } from "./types.ts";
@@ -17,6 +19,12 @@ export interface RecordRunOptions extends Omit<RecorderOptions, "scheduler"> {
    * @default false
    */
   signals?: boolean;
+  /**
+   * keep a journal beside the trace (`run.trace.json` -> `run.trace.journal.jsonl`), flushed
+   * at every job end, for `aiorch run --resume`; a path chooses another file, `false` none
+   * @default true when `trace` is given
+   */
+  journal?: boolean | string;
 }
 
 /** What {@link recordRun} gives back. */
@@ -38,8 +46,16 @@ export interface RecordedRun {
  * ```
  */
 export async function recordRun(opts: RecordRunOptions): Promise<RecordedRun> {
-  const { scheduler, trace: file, run = {}, signals = false, ...recOpts } = opts;
+  const { scheduler, trace: file, run = {}, signals = false, journal, ...recOpts } = opts;
   const recorder = createRecorder({ scheduler, ...recOpts });
+  const journalFile = journalFileOf(file, journal);
+  const writer = journalFile
+    ? createJournal({
+        scheduler,
+        journal: journalFile,
+        ...(recOpts.file ? { file: recOpts.file } : {}),
+      })
+    : undefined;
   const ac = new AbortController();
   let signal: string | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -69,6 +85,7 @@ export async function recordRun(opts: RecordRunOptions): Promise<RecordedRun> {
     throw error;
   } finally {
     recorder.stop();
+    writer?.stop();
     parent?.removeEventListener("abort", onParent);
     if (signals) {
       process.off("SIGINT", onSignal);
@@ -98,12 +115,40 @@ export interface TraceFileRecorder {
  * await rec.write({ ok });
  * ```
  */
-export function recordToFile(opts: RecorderOptions & { trace: string }): TraceFileRecorder {
-  const { trace: file, ...recOpts } = opts;
+export function recordToFile(
+  opts: RecorderOptions & {
+    trace: string;
+    /** as {@link RecordRunOptions.journal} @default true */
+    journal?: boolean | string;
+    /** told when the journal cannot be written (the run goes on) */
+    onJournalError?: (error: AiorchError) => void;
+  },
+): TraceFileRecorder {
+  const { trace: file, journal, onJournalError, ...recOpts } = opts;
   const recorder = createRecorder(recOpts);
+  const journalFile = journalFileOf(file, journal);
+  const writer = journalFile
+    ? createJournal({
+        scheduler: recOpts.scheduler,
+        journal: journalFile,
+        ...(recOpts.file ? { file: recOpts.file } : {}),
+        ...(onJournalError ? { onError: onJournalError } : {}),
+      })
+    : undefined;
   return {
     write: (f) => writeTrace({ file, trace: recorder.finish(f) }),
     writeSync: (f) => writeTraceSync({ file, trace: recorder.finish(f) }),
-    stop: () => recorder.stop(),
+    stop: () => {
+      recorder.stop();
+      writer?.stop();
+    },
   };
+}
+
+function journalFileOf(
+  trace: string | undefined,
+  journal: boolean | string | undefined,
+): string | undefined {
+  if (typeof journal === "string") return journal;
+  return trace !== undefined && journal !== false ? journalPathFor(trace) : undefined;
 }

@@ -1,9 +1,7 @@
 import type { RunEvent } from "../events.ts";
-import { type AbstractJob, Job } from "../job.ts";
-import { Scheduler } from "../scheduler.ts";
+import type { PlanNode } from "../model.ts";
+import type { Scheduler } from "../scheduler.ts";
 import { Redactor, sanitizeDescription, toJsonValue, toTraceError } from "./capture.ts";
-import { notedWork } from "./describe.ts";
-import { replaySpecOf } from "./replay.ts";
 import {
   TRACE_VERSION,
   type Trace,
@@ -70,62 +68,63 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     resultBytes: opts.resultBytes ?? 16_384,
   };
   const redactor = new Redactor();
-  let nodes = new Map<AbstractJob, TraceNode>();
+  /** trace nodes by the path and label their events carry */
+  let nodes = new Map<string, TraceNode>();
   const outBytes = new Map<TraceJob, number>();
   let totalBytes = 0;
   let t0 = 0;
   let end: { time: number; ok: boolean; reason: TraceRun["reason"] } | undefined;
-  let tree = snapshot();
+  let tree = fromPlan(root.plan());
 
-  function snapshot(): TraceScheduler {
+  /** The trace tree of a plan (the root's run-start carries it), every job idle. */
+  function fromPlan(plan: PlanNode): TraceScheduler {
     nodes = new Map();
     outBytes.clear();
     totalBytes = 0;
-    return describeNode(root) as TraceScheduler;
+    // the root is not keyed: its label may be a job's too (it names the group)
+    return toNode(plan, new Map()) as TraceScheduler;
   }
 
-  function describeNode(job: AbstractJob): TraceNode {
+  function toNode(n: PlanNode, labels: ReadonlyMap<string, string>): TraceNode {
     const base = {
-      label: job.label,
-      ...(job._generatedLabel ? { generatedLabel: true } : {}),
-      critical: job.critical,
-      ...(job._critical === undefined ? {} : { criticalSet: job._critical }),
-      forever: job.forever,
-      requires: [...job.required].map((r) => r.label),
+      label: n.label,
+      ...(n.generatedLabel ? { generatedLabel: true } : {}),
+      critical: n.critical,
+      ...(n.criticalSet === undefined ? {} : { criticalSet: n.criticalSet }),
+      forever: n.forever,
+      requires: n.requires.map((id) => labels.get(id) ?? id),
       state: "idle" as const,
     };
-    let node: TraceNode;
-    if (job instanceof Scheduler) {
-      node = {
-        type: "scheduler",
-        ...base,
-        ...(job.timeout === undefined ? {} : { timeout: job.timeout }),
-        ...(job.window ? { window: job.window } : {}),
-        jobs: job.jobs.map(describeNode),
-      };
-    } else {
-      node = {
+    if (!n.group)
+      return {
         type: "job",
         ...base,
-        kind: job.kind,
-        work: describeWork(job),
+        kind: n.kind,
+        work: sanitizeDescription(n.description, redactor) as TraceWork,
         output: { lines: [], truncated: false, droppedLines: 0, droppedBytes: 0 },
       };
+    const kids = n.children ?? [];
+    const inner = new Map(kids.map((k) => [k.id, k.label]));
+    const jobs: TraceNode[] = [];
+    // the plan lists a group's jobs in topological order; a trace, in insertion order
+    for (const k of [...kids].sort((x, y) => x.index - y.index)) {
+      const node = toNode(k, inner);
+      nodes.set(keyOf(k.path, k.label), node);
+      jobs.push(node);
     }
-    nodes.set(job, node);
-    return node;
-  }
-
-  function describeWork(job: AbstractJob): TraceWork {
-    const spec = job instanceof Job ? replaySpecOf(job.fn) : undefined;
-    if (spec) return { kind: "replay", replay: spec };
-    return sanitizeDescription(job.describe(), redactor) as TraceWork;
+    return {
+      type: "scheduler",
+      ...base,
+      ...(n.timeout === undefined ? {} : { timeout: n.timeout }),
+      ...(n.window ? { window: n.window } : {}),
+      jobs,
+    };
   }
 
   const onEvent = (e: RunEvent): void => {
     if (e.type === "run-start") {
       if (e.scheduler === root) {
-        tree = snapshot();
+        tree = fromPlan(e.plan ?? root.plan());
         t0 = e.time;
         end = undefined;
         tree.state = "running";
@@ -134,7 +133,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       return;
     }
     if (e.type === "run-end") {
-      const node = nodes.get(e.scheduler);
+      const node = e.scheduler === root ? tree : nodes.get(keyOf(e.path, e.label));
       if (node?.type === "scheduler") node.reason = e.reason;
       if (e.scheduler === root) {
         end = { time: e.time, ok: e.ok, reason: e.reason };
@@ -147,24 +146,34 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       return;
     }
     if (e.type === "job-state") {
-      const node = nodes.get(e.job);
+      const node = nodes.get(keyOf(e.path, e.label));
       if (!node) return;
       node.state = e.state;
       if (e.state === "running") node.startedAt = e.time - t0;
-      if (node.type === "job" && e.state !== "running") {
-        const work = notedWork(e.job);
-        if (work) node.work = work;
-      }
       if (e.state === "done" || e.state === "cancelled") {
         node.endedAt = e.time - t0;
         if (node.startedAt !== undefined) node.duration = node.endedAt - node.startedAt;
         if (e.error !== undefined) node.error = toTraceError(e.error, redactor);
-        else if (node.type === "job") recordResult(node, e.job.result());
+        else if (node.type === "job") recordResult(node, e.result);
+        if (e.restored && node.type === "job") node.restored = true;
       }
       return;
     }
+    if (e.type === "job-attempt") {
+      const node = nodes.get(keyOf(e.path, e.label));
+      if (node?.type !== "job") return;
+      node.attempts ??= [];
+      node.attempts.push({
+        attempt: e.attempt,
+        at: e.time - t0,
+        error: toTraceError(e.error, redactor),
+        ...(e.delay === undefined ? {} : { delay: e.delay }),
+        ...(e.gaveUp === undefined ? {} : { gaveUp: e.gaveUp }),
+      });
+      return;
+    }
     if (e.type === "job-output") {
-      const node = nodes.get(e.job);
+      const node = nodes.get(keyOf(e.path, e.label));
       if (node?.type !== "job") return;
       const line = redactor.size ? redactor.mask(e.line) : e.line;
       const bytes = Buffer.byteLength(line) + 1;
@@ -217,10 +226,6 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         ...(f.window === undefined ? {} : { window: f.window }),
         ...(error ? { error } : {}),
       };
-      for (const [job, node] of nodes) {
-        const work = node.type === "job" ? notedWork(job) : undefined;
-        if (work && node.type === "job") node.work = work;
-      }
       // a deep copy, so a later event cannot change a trace already handed out
       const scenario = structuredClone(tree);
       return {
@@ -235,4 +240,9 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     },
     stop: off,
   };
+}
+
+/** The key of a node: the labels of its enclosing groups (the root's excluded) and its own. */
+function keyOf(path: readonly string[], label: string): string {
+  return path.length === 0 ? label : `${path.join("\0")}\0${label}`;
 }

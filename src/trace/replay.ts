@@ -1,10 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { emitOutput, type JobContext, type JobFn } from "../job.ts";
-import { noteWork } from "./describe.ts";
+import { emitOutput } from "../context.ts";
+import { DESCRIBED, describedBy, type JobContext, type JobFn } from "../job.ts";
 import type { JsonValue, ReplaySpec, TraceError, TraceLine } from "./types.ts";
-
-/** @internal marks functions made by {@link replay}, so a new trace records them as replays */
-export const REPLAY: unique symbol = Symbol.for("aiorch.replay");
 
 /** Options of {@link replay}: what the recorded job did. */
 export interface ReplayOptions {
@@ -25,7 +22,10 @@ export interface ReplayOptions {
 }
 
 /** A job function made by {@link replay}. */
-export type ReplayFn = JobFn<JsonValue | undefined> & { readonly [REPLAY]: ReplaySpec };
+export type ReplayFn = JobFn<JsonValue | undefined> & {
+  /** what the function says it is (`Job.describe()` returns it): `{ kind: "replay", replay }` */
+  readonly [DESCRIBED]: { kind: "replay"; replay: ReplaySpec };
+};
 
 /**
  * A job function that reproduces a recorded job's duration and outcome without doing its
@@ -47,7 +47,6 @@ export function replay(opts: ReplayOptions): ReplayFn {
     ...(opts.output?.length ? { output: opts.output } : {}),
   };
   const fn = async (ctx: JobContext): Promise<JsonValue | undefined> => {
-    noteWork(ctx, { kind: "replay", replay: spec });
     const start = Date.now();
     for (const l of spec.output ?? []) {
       const wait = l.at - (Date.now() - start);
@@ -67,7 +66,7 @@ export function replay(opts: ReplayOptions): ReplayFn {
     if (spec.outcome === "error") throw makeError(spec.error);
     return spec.result;
   };
-  return Object.assign(fn, { [REPLAY]: spec }) as ReplayFn;
+  return Object.assign(fn, { [DESCRIBED]: { kind: "replay" as const, replay: spec } });
 }
 
 /** An Error carrying the recorded name, message and code. */
@@ -81,5 +80,6 @@ function makeError(e: TraceError | undefined): Error {
 
 /** The replay spec of a function made by {@link replay}, if it is one. */
 export function replaySpecOf(fn: unknown): ReplaySpec | undefined {
-  return typeof fn === "function" ? (fn as Partial<ReplayFn>)[REPLAY] : undefined;
+  const d = describedBy(fn);
+  return d?.kind === "replay" ? (d as unknown as { replay: ReplaySpec }).replay : undefined;
 }

@@ -10,14 +10,9 @@
 /** Current version of the trace format; readers reject other major versions. */
 export const TRACE_VERSION = 1;
 
-/** A JSON value, as stored in a trace. */
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | readonly JsonValue[]
-  | { readonly [key: string]: JsonValue };
+import type { JsonValue } from "../json.ts";
+
+export type { JsonValue };
 
 /** The whole trace file. */
 export interface Trace {
@@ -107,6 +102,10 @@ export interface TraceJob extends TraceNodeBase {
   work: TraceWork;
   /** the value it returned, as JSON; absent when not JSON-representable */
   result?: JsonValue;
+  /** not run: done in the run this one resumed, its result restored from the journal */
+  restored?: true;
+  /** failed attempts of a job with a `retry` option, in order (the last one may be followed by a success) */
+  attempts?: TraceAttempt[];
   /**
    * set when the result was not recorded as is: `"projected"` (an object that is not plain
    * data, recorded as `JSON.stringify` shows it), `"not-json"` (absent: cycles, functions…)
@@ -115,6 +114,19 @@ export interface TraceJob extends TraceNodeBase {
   resultNote?: "projected" | "not-json" | "too-large";
   /** captured output, bounded */
   output: TraceOutput;
+}
+
+/** A failed attempt of a retried job. */
+export interface TraceAttempt {
+  /** 1 for the first attempt */
+  attempt: number;
+  /** ms since run start when it failed */
+  at: number;
+  error: TraceError;
+  /** ms waited before the next attempt (absent: it was the last) */
+  delay?: number;
+  /** why no attempt followed although some were left */
+  gaveUp?: string;
 }
 
 /** A nested (or the root) scheduler. */

@@ -232,6 +232,9 @@ describe("data scenarios (YAML/JSON)", () => {
     expect(svc("    detach: true", "    stopSignal: INT")).toBe(
       's.yaml:7:5: jobs[0].stopSignal: "stopSignal" does not apply to a detached service (the run never stops it)',
     );
+    expect(svc("    retry: { attempts: 2 }")).toBe(
+      's.yaml:6:5: jobs[0].retry: "retry" does not apply to a service (its process is not run again)',
+    );
     expect(svc("    stopSignal: TERMINATE")).toBe(
       's.yaml:6:17: jobs[0].stopSignal: unknown signal "TERMINATE" (e.g. TERM, INT, HUP, KILL, USR1)',
     );

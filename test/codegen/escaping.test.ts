@@ -107,6 +107,8 @@ const redactedEnv = (o: CommandOptionsModel | undefined) =>
 function expected(jobs: readonly JobModel[], nodes: readonly NodeModel[]): unknown[] {
   return jobs.map((j) => {
     if (j.kind === "scenario") return { label: j.label, jobs: expected(j.jobs, nodes) };
+    // a replay job says what it replays (one description, carried by its function)
+    if (j.kind === "replay") return { label: j.label, what: { kind: "replay", replay: j.replay } };
     if (j.kind !== "commands") return { label: j.label, what: { kind: "opaque" } };
     const n = nodes.find((x) => x.id === j.node)!;
     return {

@@ -15,6 +15,8 @@ function compact(e: RunEvent): string {
       return `${where} ready`;
     case "job-output":
       return `${where} ${e.stream}: ${e.line}`;
+    case "job-attempt":
+      return `${where} attempt ${e.attempt}/${e.attempts}`;
     case "run-end":
       return `run-end ${where} ${e.reason}`;
     case "shutdown":

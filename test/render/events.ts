@@ -37,6 +37,7 @@ export class EventScript {
       label: this.root.label,
       path: [],
       jobs: this.root.jobs.length,
+      plan: this.root.plan({ details: true }),
       ...opts,
     });
     return this;

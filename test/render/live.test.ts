@@ -164,6 +164,7 @@ describe("reduceLiveState()", () => {
         scheduled: 0,
         running: 0,
         done: 2,
+        restored: 0,
         failed: 1,
         cancelled: 0,
       });

@@ -39,7 +39,8 @@ describe.concurrent("aiorch run --record", () => {
       });
       // 128 + the signal number, as shells report it
       expect(code).toBe(signal === "SIGINT" ? 130 : 143);
-      expect(readdirSync(dir)).toEqual(["run.trace.json"]);
+      // the trace and the journal beside it, no temp file left
+      expect(readdirSync(dir).sort()).toEqual(["run.trace.journal.jsonl", "run.trace.json"]);
       const trace = await readTrace({ file });
       expect(trace.run).toMatchObject({ ok: false, reason: "interrupted", signal });
       expect(trace.file).toBe(SLOW);

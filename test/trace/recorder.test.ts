@@ -8,6 +8,7 @@ import {
   Scheduler,
   emitOutput,
 } from "../../src/index.ts";
+import { scenario } from "../../dsl/index.ts";
 import { moduleJob, recordRun, replay } from "../../src/trace/index.ts";
 import type { TraceJob, TraceScheduler } from "../../src/trace/types.ts";
 
@@ -134,25 +135,26 @@ describe("recorder", () => {
     expect(s.output.lines[0]).toMatchObject({ line: "logging in with *** now", host: "h1" });
   });
 
-  test("replay and module jobs are recognized even through a wrapping body", async () => {
-    // what the DSL does: the engine Job holds a wrapper calling the body
-    const wrap = (body: (ctx: JobContext) => unknown) => (ctx: JobContext) =>
-      body(Object.create(ctx));
+  test("replay and module jobs describe themselves through the DSL's wrapping body, in the plan and the trace", async () => {
     const step = async (_ctx: JobContext, n: number) => n * 2;
-    const r = new Job(wrap(replay({ duration: 20, result: "r" })), { label: "r" });
-    const m = new Job(wrap(moduleJob(step, { module: "./steps.ts", name: "step", args: [21] })), {
-      label: "m",
-    });
-    const { trace } = await recordRun({ scheduler: new Scheduler([r, m]) });
+    const s = scenario("wrapped")
+      .job("r", replay({ duration: 20, result: "r" }))
+      .job("m", moduleJob(step, { module: "./steps.ts", name: "step", args: [21] }))
+      .build();
+    const replayWork = { kind: "replay", replay: { duration: 20, outcome: "ok", result: "r" } };
+    const moduleWork = { kind: "function", module: "./steps.ts", name: "step", args: [21] };
+    // known before the run: the one description the job carries (resume and workers use it)
+    expect(s.plan().children?.map((n) => n.description)).toEqual([replayWork, moduleWork]);
+    const { trace } = await recordRun({ scheduler: s });
     const [tr, tm] = trace.scenario.jobs as TraceJob[];
-    expect(tr?.work).toEqual({
-      kind: "replay",
-      replay: { duration: 20, outcome: "ok", result: "r" },
-    });
+    expect(tr?.work).toEqual(replayWork);
     expect(tr?.result).toBe("r");
     expect(tr?.duration).toBeGreaterThanOrEqual(15);
-    expect(tm?.work).toEqual({ kind: "function", module: "./steps.ts", name: "step", args: [21] });
+    expect(tm?.work).toEqual(moduleWork);
     expect(tm?.result).toBe(42);
+    // a wrapper of one's own that does not carry the description is opaque
+    const plain = new Job((ctx: JobContext) => step(ctx, 1), { label: "p" });
+    expect(plain.describe()).toEqual({ kind: "opaque" });
   });
 
   test("a replayed failure throws the recorded error; a cancelled one waits for the abort", async () => {
