@@ -12,6 +12,7 @@ import type { ExecStatus } from "./connection.ts";
 import { SshChannelError } from "./errors.ts";
 import { ProcessGroups, stopNotConfirmed } from "./groups.ts";
 import { copyPaths } from "./local-copy.ts";
+import { pauseWhileBehind } from "./pressure.ts";
 import { abortReason } from "./limits.ts";
 import type { CommandNode, NodeExecOptions, StagedFile } from "./types.ts";
 
@@ -76,10 +77,21 @@ export class LocalNode implements CommandNode {
         }
       };
       const closer = opts.closeSignal ?? opts.signal;
-      const onClose = () => kill?.("KILL");
+      const onClose = () => {
+        kill?.("KILL");
+        child.stdout.resume();
+        child.stderr.resume();
+      };
       closer?.addEventListener("abort", onClose, { once: true });
-      child.stdout.on("data", (c: Buffer) => opts.onStdout(c));
-      child.stderr.on("data", (c: Buffer) => opts.onStderr(c));
+      // a sink behind (an -o file, a slow stdout): stop reading, the pipe fills, it waits
+      child.stdout.on("data", (c: Buffer) => {
+        opts.onStdout(c);
+        pauseWhileBehind(child.stdout);
+      });
+      child.stderr.on("data", (c: Buffer) => {
+        opts.onStderr(c);
+        pauseWhileBehind(child.stderr);
+      });
       child.once("error", (err) => {
         closer?.removeEventListener("abort", onClose);
         reject(
