@@ -14,8 +14,10 @@ import {
   LocalNode,
   run,
   SshJob,
+  type SshJobResult,
   type SshNode,
 } from "../../src/ssh/index.ts";
+import { Scheduler } from "../../src/scheduler.ts";
 import { nodeOn, runJobs } from "./helpers.ts";
 import { type Sshd, startSshd } from "./sshd.ts";
 
@@ -139,5 +141,21 @@ describe("capture with encoding: buffer, property", () => {
     expect(back?.encoding).toBe("buffer");
     expect(back?.stdout).toBeUndefined();
     expect(back?.stdoutBytes?.equals(NASTY)).toBe(true);
+  });
+
+  it("a byte capture survives the journal (--resume restores bytes, sets no variable)", async () => {
+    const job = new SshJob(local, [run(printing(NASTY), { capture: "raw", encoding: "buffer" })], {
+      label: "cap",
+    });
+    expect(await new Scheduler([job]).run()).toBe(true);
+    const kept = job.journalResult(job.result() as SshJobResult);
+    if (!("result" in kept)) throw new Error("not journaled");
+    const vars: Record<string, string> = {};
+    const back = job.restoreResult(JSON.parse(JSON.stringify(kept.result)), { vars });
+    const o = back.commands[0];
+    expect(o?.encoding).toBe("buffer");
+    expect(o?.stdout).toBeUndefined();
+    expect(o?.stdoutBytes?.equals(NASTY)).toBe(true);
+    expect(vars).toEqual({});
   });
 });
