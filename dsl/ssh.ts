@@ -1,6 +1,13 @@
 import type { RetryOptions } from "../src/retry.ts";
 import { AiorchError } from "../src/errors.ts";
-import { type CommandNode, type CommandsInput, LocalNode, SshJob } from "../src/ssh/index.ts";
+import {
+  type CommandNode,
+  type CommandsInput,
+  LocalNode,
+  type ServiceOptions,
+  SshJob,
+  service,
+} from "../src/ssh/index.ts";
 import type { Entry, MakeContext } from "./core.ts";
 import { type EachItems, eachEntry, jobEntry, type Readiness } from "./entries.ts";
 import type { ParamValue } from "./types.ts";
@@ -45,6 +52,36 @@ export function sshEntry({
         label: ctx.label,
         atMostOnce,
       }),
+  });
+}
+
+/**
+ * A `service()` entry: forever unless detached (its readiness is the service's own: spawned,
+ * then its `ready` check).
+ */
+export function serviceEntry({
+  label,
+  node,
+  command,
+  after,
+  critical,
+  options,
+}: {
+  label: string;
+  node: FromParams<CommandNode, RuntimeParams>;
+  command: string;
+  after: readonly string[];
+  critical: boolean | undefined;
+  options: ServiceOptions;
+}): Entry {
+  const { after: _a, critical: _c, ...opts } = options as ServiceOptions & { after?: unknown };
+  return jobEntry({
+    label,
+    after,
+    critical,
+    forever: opts.detach !== true,
+    create: (ctx: MakeContext) =>
+      service(resolveNode(label, node, ctx), command, { ...opts, label: ctx.label }),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { JobContext, ReadyCheck } from "../src/job.ts";
 import type { RetryOptions } from "../src/retry.ts";
+import type { ExecStatus, LeftRunning, ServiceOptions } from "../src/ssh/index.ts";
 
 /**
  * The type machinery of the DSL, kept cheap for long chains:
@@ -213,6 +214,40 @@ export interface JobDeclareOptions<K extends string, C extends boolean, F extend
    */
   retry?: RetryOptions;
 }
+
+/**
+ * Options of `.service(...)`: those of {@link service} (`ready`, `readyTimeout`, `env`…)
+ * plus `after` and `critical`. `detach` must be a literal: dependents' result types depend
+ * on it.
+ */
+export interface ServiceDeclareOptions<K extends string, C extends boolean, X extends boolean>
+  extends DeclareOptions<K, C>,
+    Pick<
+      ServiceOptions,
+      | "env"
+      | "cwd"
+      | "stopSignal"
+      | "stopTimeout"
+      | "ready"
+      | "readyInterval"
+      | "readyTimeout"
+      | "log"
+    > {
+  /**
+   * Leave the process running after the run (setsid + nohup): the job ends once it is
+   * spawned and ready, with a `LeftRunning` result, and is not a forever job.
+   * @default false
+   */
+  detach?: LiteralFlag<X, "detach">;
+}
+
+/**
+ * What dependents of a `.service(...)` read: a {@link ForeverOutcome} of how the process
+ * ended (it usually still runs), or, detached, the `LeftRunning` record (host, pid, log).
+ */
+export type ServiceView<C extends boolean, X extends boolean> = [X] extends [true]
+  ? View<LeftRunning, C, false>
+  : View<ExecStatus, C, true>;
 
 /** Options of a nested scheduler (`.each`, `.include`). */
 export interface NestedOptions {

@@ -52,6 +52,7 @@ export interface CommandSpecOptions {
   allowedExits?: Array<number | string>;
   cwd?: string;
   capture?: string;
+  encoding?: "utf8" | "buffer";
   remoteName?: string;
   ignoreOutputs?: boolean;
   /** script includes: absolute paths of the controller's files (their contents in `files`) */
@@ -143,6 +144,7 @@ const OPTION_KEYS = [
   "allowedExits",
   "cwd",
   "capture",
+  "encoding",
   "remoteName",
   "ignoreOutputs",
 ] as const;

@@ -53,6 +53,8 @@ export interface OutcomeShape<B, E> {
   ok: boolean;
   stdout?: string;
   stdoutBytes?: B;
+  /** set for a byte capture (`encoding: "buffer"`) */
+  encoding?: "buffer";
   files?: number;
   error?: E;
 }
@@ -124,6 +126,7 @@ function mapOutcome<B, E, OB, OE>(
     ok: o.ok,
     ...(o.stdout !== undefined ? { stdout: o.stdout } : {}),
     ...(o.stdoutBytes !== undefined ? { stdoutBytes: bytes(o.stdoutBytes) } : {}),
+    ...(o.encoding === "buffer" ? { encoding: "buffer" as const } : {}),
     ...(o.files !== undefined ? { files: o.files } : {}),
     ...(o.error !== undefined ? { error: error(o.error) } : {}),
   };
@@ -131,13 +134,18 @@ function mapOutcome<B, E, OB, OE>(
 
 /** Encode command outcomes. */
 export function encodeOutcomes(outcomes: readonly CommandOutcome[]): WireOutcome[] {
-  return outcomes.map((o) => mapOutcome(o, (b: Buffer) => b.toString("base64"), encodeError));
+  return outcomes.map((o) =>
+    mapOutcome(o as OutcomeShape<Buffer, AiorchError>, (b) => b.toString("base64"), encodeError),
+  );
 }
 
 /** The SshJobResult a worker's answer stands for. */
 export function decodeResult(w: WireResult): SshJobResult {
-  const outcomes = w.commands.map((o) =>
-    mapOutcome(o, (b: string) => Buffer.from(b, "base64"), decodeError),
-  );
+  const outcomes = w.commands.map((o) => {
+    const out = mapOutcome(o, (b: string) => Buffer.from(b, "base64"), decodeError);
+    // a byte capture always has its bytes (an empty one too)
+    if (out.encoding === "buffer") out.stdoutBytes ??= Buffer.alloc(0);
+    return out as CommandOutcome;
+  });
   return new SshJobResult(w.node, outcomes);
 }

@@ -6,7 +6,13 @@
 import { describe, expectTypeOf, test } from "vitest";
 import { dynamicScenario, type ForeverOutcome, type Outcome, scenario } from "../../dsl/index.ts";
 import type { Scheduler } from "../../src/index.ts";
-import { LocalNode, run, type SshJobResult } from "../../src/ssh/index.ts";
+import {
+  type ExecStatus,
+  type LeftRunning,
+  LocalNode,
+  run,
+  type SshJobResult,
+} from "../../src/ssh/index.ts";
 
 const base = scenario("s")
   .job("fetch", async () => 42)
@@ -186,6 +192,42 @@ describe("results", () => {
     base.job("g", async () => 1, { forever: false, readyTimeout: 10 });
     // @ts-expect-error a string is no readiness check
     base.job("h", async () => 1, { forever: true, ready: "listening" });
+  });
+});
+
+describe(".service", () => {
+  const node = new LocalNode();
+  test("dependents read a ForeverOutcome of how it ended; detached, its LeftRunning", () => {
+    base
+      .service("web", node, "python3 -m http.server", { ready: run("nc -z localhost 8000") })
+      .service("bg", node, "sleep 60", { detach: true, ready: /up/, readyTimeout: 5_000 })
+      .service("opt", node, "sleep 60", { detach: true, critical: false, after: ["web"] })
+      .service("mon", node, "vmstat 1", { ready: async () => {}, stopSignal: "INT" })
+      .job(
+        "client",
+        async ({ results }) => {
+          expectTypeOf(results.web).toEqualTypeOf<ForeverOutcome<ExecStatus>>();
+          expectTypeOf(results.mon).toEqualTypeOf<ForeverOutcome<ExecStatus>>();
+          expectTypeOf(results.bg).toEqualTypeOf<LeftRunning>();
+          expectTypeOf(results.opt).toEqualTypeOf<Outcome<LeftRunning>>();
+          expectTypeOf(results.bg.pid).toEqualTypeOf<number>();
+        },
+        { after: ["web", "bg", "opt", "mon"] },
+      );
+  });
+
+  test("detach must be a literal; ready is a command, a pattern or a function", () => {
+    const flag = Math.random() > 0.5;
+    // @ts-expect-error detach must be the literal true or false
+    base.service("a", node, "sleep 1", { detach: flag });
+    // @ts-expect-error a string is no readiness check (run("...") or /pattern/)
+    base.service("b", node, "sleep 1", { ready: "nc -z localhost 80" });
+    // @ts-expect-error unknown label
+    base.service("c", node, "sleep 1", { after: ["nope"] });
+    // @ts-expect-error duplicate label
+    base.service("fetch", node, "sleep 1");
+    // @ts-expect-error a service is forever (or detached): no forever option
+    base.service("d", node, "sleep 1", { forever: true });
   });
 });
 

@@ -334,6 +334,15 @@ describe("worker side", () => {
       new LocalNode(),
     );
     expect(commandLabel(back.commands[0] as Command)).toBe("echo 'a b' > f");
+    // a byte capture travels with its encoding (the worker keeps every byte)
+    const bytes = specOf(
+      new SshJob(new LocalNode(), [run("cat img", { capture: "img", encoding: "buffer" })]),
+    );
+    const rebuilt = jobFromSpec(
+      parseJobSpec(JSON.parse(JSON.stringify((bytes as { spec: unknown }).spec))) as CommandJobSpec,
+      new LocalNode(),
+    );
+    expect(rebuilt.commands[0]?.options).toMatchObject({ capture: "img", encoding: "buffer" });
     const ssh = specOf(new SshJob(node, [run("true")]));
     const n = nodeFromSpec(
       "spec" in ssh ? (ssh.spec as CommandJobSpec).node : good().node,
