@@ -10,33 +10,20 @@
  *    docs/scale.md sizes 10,000 hosts from.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { Queue, QueueEvents, Worker } from "bullmq";
 import { distributeRun } from "../src/queue/controller.ts";
 import { startWorker } from "../src/queue/worker.ts";
 import { Scheduler } from "../src/scheduler.ts";
-import { LocalNode, run, SshJob, SshNode } from "../src/ssh/index.ts";
+import { LocalNode, run, SshJob } from "../src/ssh/index.ts";
 import { type RedisServer, startRedis, startWorkerProcess } from "../test/queue/redis.ts";
-import { createKeys, freePort, removeKeys, type Sshd, startSshd } from "../test/ssh/sshd.ts";
-import { median, printTable } from "./util.ts";
+import { printTable, startFleet, timeIt } from "./util.ts";
 
 const SEQ = 50;
 const PAR = 200;
 const HOSTS = 100;
 
 const ms = (x: number) => x.toFixed(2);
-
-/** Median ms of `fn` over `n` rounds. */
-async function timeIt(fn: () => Promise<unknown>, n = 3): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
 
 /** `n` SshJobs running `true` locally, chained when `chain`. */
 function noOps(n: number, chain: boolean): Scheduler {
@@ -65,6 +52,8 @@ async function bareBullmq(url: RedisServer, n: number, chain: boolean): Promise<
   const connection = { host: "127.0.0.1", port: url.port, maxRetriesPerRequest: null };
   const name = `bare-${Math.random().toString(36).slice(2)}`;
   const queue = new Queue(name, { connection });
+  // each waitUntilFinished listens for the queue closing: 200 at once are expected
+  queue.setMaxListeners(n + 10);
   const events = new QueueEvents(name, { connection });
   const worker = new Worker(
     name,
@@ -137,33 +126,12 @@ async function overhead(redis: RedisServer): Promise<void> {
 }
 
 async function fanOut(redis: RedisServer): Promise<void> {
-  const keys = createKeys();
-  const port = await freePort();
-  const addresses = Array.from({ length: HOSTS }, (_, i) => `127.0.2.${i + 2}`);
-  const daemons: Sshd[] = [];
+  const fleet = await startFleet({ hosts: HOSTS, net: "127.0.2", name: "scale" });
   try {
-    for (let i = 0; i < addresses.length; i += 16)
-      daemons.push(await startSshd({ addresses: addresses.slice(i, i + 16), port, keys }));
-    const user = daemons[0]?.user as string;
-    const [type, b64] = keys.hostKey.pub.split(" ");
-    const knownHosts = join(keys.dir, "known_hosts-scale");
-    writeFileSync(knownHosts, `[127.0.2.*]:${port} ${type} ${b64}\n`);
     const fan = () =>
       new Scheduler(
-        addresses.map(
-          (host) =>
-            new SshJob(
-              new SshNode({
-                host,
-                port,
-                user,
-                keys: [keys.clientKey.path],
-                knownHosts,
-                agent: false,
-              }),
-              [run("uname -a")],
-              { label: `uname@${host}` },
-            ),
+        fleet.addresses.map(
+          (host) => new SshJob(fleet.node(host), [run("uname -a")], { label: `uname@${host}` }),
         ),
       );
     const rows: (string | number)[][] = [];
@@ -212,8 +180,7 @@ async function fanOut(redis: RedisServer): Promise<void> {
       rows,
     );
   } finally {
-    await Promise.all(daemons.map((d) => d.stop()));
-    removeKeys(keys);
+    await fleet.stop();
   }
 }
 

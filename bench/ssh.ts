@@ -13,9 +13,8 @@ import { Socket } from "node:net";
 import { join } from "node:path";
 import ssh2 from "ssh2";
 import { Scheduler } from "../src/scheduler.ts";
-import { run, SshJob, SshNode } from "../src/ssh/index.ts";
-import { createKeys, freePort, removeKeys, type Sshd, startSshd } from "../test/ssh/sshd.ts";
-import { median, printTable } from "./util.ts";
+import { run, SshJob, type SshNode } from "../src/ssh/index.ts";
+import { median, printTable, startFleet, timeIt } from "./util.ts";
 
 const HOSTS = 100;
 const REPEAT = 3;
@@ -32,16 +31,6 @@ function execP(
       resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code ?? 1) : 0 }),
     );
   });
-}
-
-async function timeIt(fn: () => Promise<void>, n = REPEAT): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
 }
 
 /** Run the functions in alternation `n` times; median ms of each (a returned number replaces the elapsed time). */
@@ -114,17 +103,10 @@ export async function benchSsh(): Promise<void> {
   for (const bin of ["/usr/sbin/sshd", "/usr/bin/ssh", PSSH])
     if (!(await execP("test", ["-x", bin])).code) continue;
     else throw new Error(`bench ssh needs ${bin}`);
-  const keys = createKeys();
-  const port = await freePort();
-  const addresses = Array.from({ length: HOSTS }, (_, i) => `127.0.0.${i + 2}`);
-  const daemons: Sshd[] = [];
+  const fleet = await startFleet({ hosts: HOSTS, net: "127.0.0", name: "bench" });
+  const { addresses, port, user, keys, knownHosts } = fleet;
   try {
-    for (let i = 0; i < addresses.length; i += 16)
-      daemons.push(await startSshd({ addresses: addresses.slice(i, i + 16), port, keys }));
-    const user = daemons[0]?.user as string;
-    const [type, b64] = keys.hostKey.pub.split(" ");
-    const knownHosts = join(keys.dir, "known_hosts-bench");
-    writeFileSync(knownHosts, `[127.0.0.*]:${port} ${type} ${b64}\n`);
+    const [, b64] = keys.hostKey.pub.split(" ");
     const hostsFile = join(keys.dir, "hosts-bench");
     writeFileSync(hostsFile, `${addresses.map((a) => `${a}:${port}`).join("\n")}\n`);
     const key = readFileSync(keys.clientKey.path);
@@ -145,16 +127,7 @@ export async function benchSsh(): Promise<void> {
     const kexDefault = await opensshKex([...sshOpts, "-p", String(port), `${user}@127.0.0.2`]);
     const kexCurve = "curve25519-sha256";
     /** A node on the bench sshd, host-key verified. */
-    const nodeAt = (host: string) =>
-      new SshNode({
-        host,
-        port,
-        user,
-        keys: [keys.clientKey.path],
-        knownHosts,
-        agent: false,
-        connectTimeout: 60_000,
-      });
+    const nodeAt = (host: string) => fleet.node(host, { connectTimeout: 60_000 });
     const nodes = () => addresses.map(nodeAt);
     const probe = nodes()[0] as SshNode;
     const aiorchKex = (await probe.connect()).algorithms?.kex ?? "?";
@@ -366,8 +339,7 @@ export async function benchSsh(): Promise<void> {
 
     report(rows);
   } finally {
-    for (const d of daemons) await d.stop();
-    removeKeys(keys);
+    await fleet.stop();
   }
 }
 

@@ -1,45 +1,16 @@
 /**
  * `npm run bench -- startup`: how long the installed `aiorch` takes to start, against
- * `node -e 0` measured in the same run (median of RUNS starts each). The package is built
- * (`npm run build`) and laid out as an install would have it (package.json, bin/, dist/ in
- * node_modules/aiorch, no sources), its dependencies linked from this repository.
+ * `node -e 0` measured in the same run (median of RUNS starts each). The package is
+ * installed as a user gets it (`npm pack`, then installed into a fresh ES module project:
+ * test/package/install.ts, the layout the consumer tests use).
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { installPacked } from "../test/package/install.ts";
 import { median, printTable } from "./util.ts";
 
-const ROOT = join(import.meta.dirname, "..");
 const RUNS = 15;
-
-/** Lay out an installed aiorch in a fresh project; returns the project directory. */
-function installBuilt(tmp: string): string {
-  execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
-  const project = join(tmp, "project");
-  const modules = join(project, "node_modules");
-  mkdirSync(modules, { recursive: true });
-  for (const name of readdirSync(join(ROOT, "node_modules")))
-    if (name !== "aiorch" && !name.startsWith("."))
-      symlinkSync(join(ROOT, "node_modules", name), join(modules, name));
-  const pkg = join(modules, "aiorch");
-  for (const part of ["package.json", "bin", "dist"])
-    cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
-  writeFileSync(join(project, "package.json"), '{ "name": "startup", "type": "module" }\n');
-  writeFileSync(
-    join(project, "trivial.scenario.ts"),
-    `import { scenario } from "aiorch/dsl";\n\nexport default scenario("trivial").job("one", async () => 1);\n`,
-  );
-  return project;
-}
 
 /** Wall time of one start, in ms; the command must succeed. */
 function timeOnce(args: string[], cwd: string, env: NodeJS.ProcessEnv): number {
@@ -67,12 +38,14 @@ function timeMedian(o: {
 }
 
 export async function benchStartup(): Promise<void> {
-  const tmp = mkdtempSync(join(tmpdir(), "aiorch-startup-"));
+  const installed = installPacked({ prefix: "aiorch-startup-", type: "module" });
   try {
-    const project = installBuilt(tmp);
-    const cache = join(tmp, "cache");
-    const env: NodeJS.ProcessEnv = { ...process.env, AIORCH_CACHE_DIR: cache, NO_COLOR: "1" };
-    delete env.AIORCH_CHECK;
+    const { project, env } = installed;
+    const cache = env.AIORCH_CACHE_DIR as string;
+    writeFileSync(
+      join(project, "trivial.scenario.ts"),
+      `import { scenario } from "aiorch/dsl";\n\nexport default scenario("trivial").job("one", async () => 1);\n`,
+    );
     const bin = join(project, "node_modules/aiorch/bin/aiorch.mjs");
     const runArgs = [bin, "run", "trivial.scenario.ts", "--quiet"];
     const t = (args: string[], more: Partial<Parameters<typeof timeMedian>[0]> = {}) =>
@@ -110,6 +83,6 @@ export async function benchStartup(): Promise<void> {
     );
     console.log(`\ncold check cost: ${(cold - cached).toFixed(0)} ms over a cached start`);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    installed.dispose();
   }
 }

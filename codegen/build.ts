@@ -14,12 +14,24 @@ import {
   raw,
   run,
   runScript,
+  type RunCommand,
   runString,
+  type ServiceOptions,
   SshJob,
   SshNode,
+  service,
 } from "../src/ssh/index.ts";
+import { registerModuleCall } from "../src/trace/describe.ts";
 import { replay } from "../src/trace/replay.ts";
-import type { ArgModel, CommandModel, JobModel, NodeModel, ScenarioModel } from "./model.ts";
+import type {
+  ArgModel,
+  CommandModel,
+  JobModel,
+  NodeModel,
+  ReadyModel,
+  ScenarioModel,
+  ServiceJobModel,
+} from "./model.ts";
 
 /**
  * Build a runnable {@link Scheduler} straight from a model (what `aiorch run scenario.yaml`
@@ -59,29 +71,51 @@ async function makeJobs(models: readonly JobModel[], ctx: Ctx): Promise<Abstract
       ...(m.forever ? { forever: true } : {}),
       ...(m.retry && m.kind !== "scenario" ? { retry: m.retry } : {}),
       required: m.after.map((l) => byLabel.get(l)),
+      ...(m.readyTimeout === undefined ? {} : { readyTimeout: m.readyTimeout }),
     };
+    const nodeOf = (id: string): CommandNode => {
+      const node = ctx.nodes.get(id);
+      if (!node)
+        throw new AiorchError("CODEGEN", `job "${m.label}": unknown node "${id}"`, {
+          label: m.label,
+        });
+      return node;
+    };
+    // a pattern for any forever job; a command only for services (checked by the schema)
+    const ready = m.ready && makeReady(m.ready, m.label);
+    const pattern = ready instanceof RegExp ? { ready } : {};
     let job: AbstractJob;
     switch (m.kind) {
-      case "commands": {
-        const node = ctx.nodes.get(m.node);
-        if (!node)
-          throw new AiorchError("CODEGEN", `job "${m.label}": unknown node "${m.node}"`, {
-            label: m.label,
-          });
+      case "commands":
         job = new SshJob(
-          node,
+          nodeOf(m.node),
           m.commands.map((c) => makeCommand(c, m.label)),
-          opts,
+          { ...opts, ...pattern },
         );
+        break;
+      case "service": {
+        const { env: envModel, ...rest } = serviceOptionsOf(m);
+        job = service(nodeOf(m.node), m.command, {
+          ...opts,
+          ...rest,
+          ...(envModel ? { env: makeEnv(envModel, m.label) } : {}),
+          ...(ready ? { ready } : {}),
+        });
         break;
       }
       case "function": {
         const fn = await importFunction(m.module, m.name, ctx.baseDir, m.label);
         const args = m.args ?? [];
-        job = new Job((c: JobContext) => fn(c, ...args), {
-          ...opts,
-          source: { module: m.module, name: m.name, ...(m.args ? { args: m.args } : {}) },
+        const source = { module: m.module, name: m.name, ...(m.args ? { args: m.args } : {}) };
+        const body = (c: JobContext) => fn(c, ...args);
+        // relative to the data file: `aiorch run --redis` hands it to a worker
+        registerModuleCall(body, {
+          fn,
+          ...source,
+          args,
+          dirs: [ctx.baseDir],
         });
+        job = new Job(body, { ...opts, ...pattern, source });
         break;
       }
       case "replay":
@@ -170,11 +204,32 @@ function makeArg(a: ArgModel, label: string): Arg {
   );
 }
 
+function makeEnv(env: Record<string, ArgModel>, label: string): Record<string, Arg> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, makeArg(v, label)]));
+}
+
+/** The engine's readiness check of a model's `ready`. */
+function makeReady(r: ReadyModel, label: string): RegExp | RunCommand {
+  if ("output" in r) return new RegExp(r.output, r.flags ?? "");
+  const [first, ...rest] = r.run.map((a) => makeArg(a, label));
+  return run(first ?? "", ...rest, r.allowedExits ? { allowedExits: r.allowedExits } : {});
+}
+
+/** The options of a service model that `service()` takes as they are. */
+function serviceOptionsOf(m: ServiceJobModel): Omit<ServiceOptions, "env"> & {
+  env?: Record<string, ArgModel>;
+} {
+  const { readyInterval, detach, env, cwd, stopSignal, stopTimeout, log } = m;
+  return Object.fromEntries(
+    Object.entries({ readyInterval, detach, env, cwd, stopSignal, stopTimeout, log }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
+}
+
 function makeCommand(c: CommandModel, label: string): Command {
   const { env: envModel, ...o } = c.options ?? {};
-  const env = envModel
-    ? Object.fromEntries(Object.entries(envModel).map(([k, v]) => [k, makeArg(v, label)]))
-    : undefined;
+  const env = envModel ? makeEnv(envModel, label) : undefined;
   const options: CommandOptions & { includes?: string[]; remoteName?: string } = {
     ...o,
     ...(env ? { env } : {}),

@@ -12,6 +12,7 @@ import type {
 import { checkFunctionSource } from "./emit/parts.ts";
 import type {
   ArgModel,
+  ReadyModel,
   CommandModel,
   CommandOptionsModel,
   JobModel,
@@ -86,10 +87,64 @@ function convertJobs(p: {
         };
       case "replay":
         return { ...base, kind: "replay", replay: w.replay as unknown as ReplaySpec };
+      case "service": {
+        const ready = w.ready as Json | undefined;
+        // a function readiness check cannot be written down: replayed, like other functions
+        if (ready?.function === true)
+          return {
+            ...base,
+            kind: "replay",
+            ...replayOf(j, p.replayOutput, "a service whose readiness is a function"),
+          };
+        return convertService(w, { ...base, ...(w.detach === true ? { forever: false } : {}) }, p);
+      }
       default:
         return { ...base, kind: "replay", ...replayOf(j, p.replayOutput) };
     }
   });
+}
+
+function convertService(
+  w: Json,
+  base: { label: string; after: string[]; critical?: boolean; forever?: boolean },
+  p: { nodes: NodeTable },
+): JobModel {
+  const r = w.ready as Json | undefined;
+  const ready: ReadyModel | undefined =
+    r === undefined
+      ? undefined
+      : typeof r.output === "string"
+        ? {
+            output: r.output,
+            ...(typeof r.flags === "string" && r.flags ? { flags: r.flags } : {}),
+          }
+        : {
+            run: (r.run as JsonValue[]).map((a) => convertArg(a, base.label)),
+            ...(Array.isArray(r.allowedExits)
+              ? { allowedExits: r.allowedExits as (number | string)[] }
+              : {}),
+          };
+  const { forever: _forever, ...rest } = base;
+  const pick = <K extends string>(k: K, type: "string" | "number") =>
+    typeof w[k] === type ? { [k]: w[k] } : {};
+  return {
+    ...rest,
+    kind: "service",
+    node: p.nodes.idOf(w.node as Json),
+    command: String(w.command),
+    ...(ready ? { ready } : {}),
+    ...pick("readyTimeout", "number"),
+    ...pick("readyInterval", "number"),
+    ...pick("stopTimeout", "number"),
+    ...pick("cwd", "string"),
+    ...pick("log", "string"),
+    ...(typeof w.stopSignal === "string" ? { stopSignal: w.stopSignal.replace(/^SIG/, "") } : {}),
+    ...(w.detach === true ? { detach: true } : {}),
+    // env values are never recorded: read from the environment, as for commands
+    ...(w.env && typeof w.env === "object"
+      ? { env: Object.fromEntries(Object.keys(w.env).map((n) => [n, { fromEnv: n }])) }
+      : {}),
+  } as JobModel;
 }
 
 function convertScheduler(
@@ -109,7 +164,11 @@ function convertScheduler(
 }
 
 /** Duration and outcome of an opaque job, as a replay spec. */
-function replayOf(j: TraceJob, withOutput: boolean): { replay: ReplaySpec; note: string } {
+function replayOf(
+  j: TraceJob,
+  withOutput: boolean,
+  kind?: string,
+): { replay: ReplaySpec; note: string } {
   const duration = j.duration ?? 0;
   const outcome: ReplaySpec["outcome"] =
     j.state === "cancelled" || j.state === "running"
@@ -128,7 +187,7 @@ function replayOf(j: TraceJob, withOutput: boolean): { replay: ReplaySpec; note:
     ...(outcome === "error" && j.error ? { error: j.error } : {}),
     ...(output.length ? { output } : {}),
   };
-  const what = j.kind === "Job" ? "an opaque function" : `an opaque ${j.kind}`;
+  const what = kind ?? (j.kind === "Job" ? "an opaque function" : `an opaque ${j.kind}`);
   const how =
     j.state === "idle" || j.state === "scheduled"
       ? "it never started in the recorded run"

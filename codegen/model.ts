@@ -64,6 +64,10 @@ export interface JobModelBase {
   /** explicit criticality; absent inherits the scenario's */
   critical?: boolean;
   forever?: boolean;
+  /** when a forever job (or a service) is ready, so its dependents start @default once started */
+  ready?: ReadyModel;
+  /** ms bound on becoming ready @default none */
+  readyTimeout?: number;
   /** run again when it throws: attempts in all, and the backoff (initial delay in ms, or the full form) */
   retry?: RetryModel;
 }
@@ -74,8 +78,41 @@ export interface RetryModel {
   backoff?: number | { initial?: number; max?: number; factor?: number };
 }
 
+/**
+ * A readiness check: a command retried until it exits 0 or an allowed exit (services
+ * only), or a pattern (RegExp source and flags) one output line must match.
+ */
+export type ReadyModel =
+  | { run: ArgModel[]; allowedExits?: (number | string)[] }
+  | { output: string; flags?: string };
+
 /** A job of a scenario. */
-export type JobModel = CommandsJobModel | FunctionJobModel | ReplayJobModel | ScenarioJobModel;
+export type JobModel =
+  | CommandsJobModel
+  | ServiceJobModel
+  | FunctionJobModel
+  | ReplayJobModel
+  | ScenarioJobModel;
+
+/** A remote command kept running: `.service(label, node, command, {...})`. */
+export interface ServiceJobModel extends JobModelBase {
+  kind: "service";
+  /** a node id */
+  node: string;
+  /** one shell command line */
+  command: string;
+  /** ms between two tries of a `ready` command @default 250 */
+  readyInterval?: number;
+  /** leave it running after the run (not a forever job then) */
+  detach?: boolean;
+  env?: Record<string, ArgModel>;
+  cwd?: string;
+  /** signal name without SIG @default "TERM" */
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** detached: the remote log file */
+  log?: string;
+}
 
 /** Commands run in order on a node: `.ssh(label, node, [run(...), ...])`. */
 export interface CommandsJobModel extends JobModelBase {
@@ -132,6 +169,8 @@ export interface CommandOptionsModel {
   env?: Record<string, ArgModel>;
   cwd?: string;
   capture?: string;
+  /** how a capture keeps stdout @default "utf8" */
+  encoding?: "utf8" | "buffer";
   ignoreOutputs?: boolean;
   includes?: string[];
   remoteName?: string;

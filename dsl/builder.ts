@@ -2,7 +2,7 @@ import type { RetryOptions } from "../src/retry.ts";
 import { AiorchError } from "../src/errors.ts";
 import type { ParamInfo } from "../src/params.ts";
 import type { Scheduler } from "../src/scheduler.ts";
-import type { CommandNode, CommandsInput, SshJobResult } from "../src/ssh/index.ts";
+import type { CommandNode, CommandsInput, ServiceOptions, SshJobResult } from "../src/ssh/index.ts";
 import {
   appendEntry,
   type BuilderRunOptions,
@@ -17,11 +17,12 @@ import {
   type EachItems,
   eachEntry,
   includeEntry,
+  atMostOnceOf,
   itemJob,
   plainEntry,
   readinessOf,
 } from "./entries.ts";
-import { type FromParams, sshEachEntry, sshEntry } from "./ssh.ts";
+import { type FromParams, serviceEntry, sshEachEntry, sshEntry } from "./ssh.ts";
 import type {
   BodyContext,
   EachOptions,
@@ -30,6 +31,9 @@ import type {
   NewLabel,
   Requirable,
   ScenarioResults,
+  SshEachOptions,
+  ServiceDeclareOptions,
+  ServiceView,
   View,
   ResultsOf,
 } from "./types.ts";
@@ -42,6 +46,7 @@ interface DeclareRuntime {
   ready?: unknown;
   readyTimeout?: unknown;
   retry?: RetryOptions;
+  atMostOnce?: unknown;
 }
 
 /** Anything `.include()` accepts: a typed builder or a dynamic scenario. */
@@ -142,6 +147,7 @@ export class ScenarioBuilder<
         forever: opts.forever === true,
         readiness: readinessOf(opts),
         retry: opts.retry,
+        atMostOnce: atMostOnceOf(label, opts),
       }),
     );
   }
@@ -286,6 +292,47 @@ export class ScenarioBuilder<
         forever: opts.forever === true,
         readiness: readinessOf(opts),
         retry: opts.retry,
+        atMostOnce: atMostOnceOf(label, opts),
+      }),
+    );
+  }
+
+  /**
+   * A service: `command` runs on `node` (an `SshNode` or a `LocalNode`) while the run goes
+   * on, stopped (its whole process group) when the run ends; see `service()` in docs/ssh.md.
+   * Dependents start once it is ready: spawned, then its `ready` check passed (a command
+   * retried until it exits 0, a pattern on its output, a function), within `readyTimeout`.
+   * They read a `ForeverOutcome`; with `detach: true` the process outlives the run
+   * and dependents read its `LeftRunning` (host, pid, log).
+   *
+   * @example
+   * ```ts
+   * const node = new SshNode({ host: "10.0.0.7", user: "root" });
+   * scenario("s")
+   *   .service("server", node, "iperf3 -s", { ready: run("nc -z localhost 5201"), readyTimeout: 10_000 })
+   *   .ssh("client", node, [run("iperf3 -c localhost")], { after: ["server"] });
+   * ```
+   */
+  service<
+    const L extends string,
+    K extends Requirable<Keys> = never,
+    C extends boolean = D,
+    X extends boolean = false,
+  >(
+    label: NewLabel<L, Keys>,
+    node: FromParams<CommandNode, P>,
+    command: string,
+    opts?: ServiceDeclareOptions<K, C, X>,
+  ): ScenarioBuilder<U | { readonly [Y in L]: ServiceView<C, X> }, Keys | L, P, D>;
+  service(label: string, node: unknown, command: string, opts: DeclareRuntime = {}): unknown {
+    return this.#add(
+      serviceEntry({
+        label: checkLabel(label),
+        node: node as CommandNode,
+        command,
+        after: this.#after(opts.after),
+        critical: opts.critical as boolean | undefined,
+        options: opts as ServiceOptions,
       }),
     );
   }
@@ -319,6 +366,7 @@ export class ScenarioBuilder<
         forever: opts.forever === true,
         readiness: readinessOf(opts),
         retry: opts.retry,
+        atMostOnce: atMostOnceOf(label, opts),
       }),
     );
   }
@@ -344,7 +392,7 @@ export class ScenarioBuilder<
     label: NewLabel<L, Keys>,
     nodes: FromParams<readonly N[], P>,
     commands: CommandsInput | ((node: N, params: P, index: number) => CommandsInput),
-    opts?: EachOptions<K, C, N>,
+    opts?: SshEachOptions<K, C, N>,
   ): ScenarioBuilder<
     U | { readonly [X in L]: readonly View<SshJobResult, C, false>[] },
     Keys | L,
@@ -355,7 +403,10 @@ export class ScenarioBuilder<
     label: string,
     nodes: unknown,
     commands: unknown,
-    opts: Omit<EachOptions<string, boolean, never>, "critical"> & { critical?: unknown } = {},
+    opts: Omit<SshEachOptions<string, boolean, never>, "critical" | "atMostOnce"> & {
+      critical?: unknown;
+      atMostOnce?: unknown;
+    } = {},
   ): unknown {
     return this.#add(
       sshEachEntry({
@@ -367,6 +418,7 @@ export class ScenarioBuilder<
         window: opts.window,
         timeout: opts.timeout,
         key: opts.key as ((item: CommandNode, index: number) => string) | undefined,
+        atMostOnce: atMostOnceOf(label, opts),
       }),
     );
   }

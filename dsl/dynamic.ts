@@ -16,7 +16,7 @@ import {
   describeDefinitionParams,
 } from "./core.ts";
 import type { ReadyCheck } from "../src/job.ts";
-import { type AnyBody, includeEntry, plainEntry, readinessOf } from "./entries.ts";
+import { type AnyBody, atMostOnceOf, includeEntry, plainEntry, readinessOf } from "./entries.ts";
 import type { BodyContext, NestedOptions, ParamSpec, ParamsOf } from "./types.ts";
 
 /** Options of {@link DynamicScenario.addJob}. */
@@ -37,6 +37,11 @@ export interface DynamicJobOptions {
   readyTimeout?: number;
   /** run again when it throws (see `JobOptions.retry`) @default undefined */
   retry?: RetryOptions;
+  /**
+   * a `moduleJob` body through workers (`aiorch run --redis`): fail instead of running
+   * again after its worker died (see `AtMostOnceOption`) @default false
+   */
+  atMostOnce?: boolean;
 }
 
 /**
@@ -97,6 +102,7 @@ export class DynamicScenario<P = {}> implements ScenarioPart<Readonly<Record<str
         forever: opts.forever ?? false,
         readiness: readinessOf(opts),
         retry: opts.retry,
+        atMostOnce: atMostOnceOf(label, opts),
       }),
     });
     return this;

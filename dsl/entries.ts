@@ -9,6 +9,7 @@ import {
 } from "../src/job.ts";
 import { checkRetry, type RetryOptions } from "../src/retry.ts";
 import { Scheduler } from "../src/scheduler.ts";
+import { linkModuleCall } from "../src/trace/describe.ts";
 import {
   buildScheduler,
   collectParamNames,
@@ -43,6 +44,7 @@ export function plainEntry({
   forever = false,
   readiness = {},
   retry,
+  atMostOnce = false,
 }: {
   label: string;
   body: AnyBody;
@@ -51,6 +53,8 @@ export function plainEntry({
   forever?: boolean;
   readiness?: Readiness;
   retry?: RetryOptions | undefined;
+  /** a moduleJob body through workers: fail instead of running twice */
+  atMostOnce?: boolean;
 }): Entry {
   checkRetry({ retry, label });
   return {
@@ -62,6 +66,8 @@ export function plainEntry({
         body(extendContext(jc, { results: ctx.results(), params: ctx.params }));
       // keep what the body says it is (moduleJob), so traces and resume can identify it
       const described = describedBy(body);
+      // a moduleJob body stays one (`aiorch run --redis` hands it to a worker)
+      linkModuleCall(fn, body, atMostOnce);
       const job = new Job(described ? Object.assign(fn, { [DESCRIBED]: described }) : fn, {
         label: ctx.label,
         critical: ctx.critical,
@@ -72,6 +78,17 @@ export function plainEntry({
       return viewOf({ job, critical: ctx.critical });
     },
   };
+}
+
+/** `atMostOnce` as declared, checked at build like the other flags. */
+export function atMostOnceOf(label: string, opts: { atMostOnce?: unknown }): boolean {
+  const v = opts.atMostOnce;
+  if (v === undefined || typeof v === "boolean") return v === true;
+  throw new AiorchError(
+    "INVALID_ARGUMENT",
+    `job "${label}": atMostOnce must be true or false, got ${typeof v}`,
+    { label, option: "atMostOnce" },
+  );
 }
 
 /** A forever job's readiness options, as declared. */

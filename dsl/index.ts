@@ -13,6 +13,7 @@ export { scenario, type ScenarioOptions } from "./scenario.ts";
 export type { FromParams } from "./ssh.ts";
 export type { BuilderRunOptions } from "./core.ts";
 export type {
+  AtMostOnceOption,
   BodyContext,
   DeclareOptions,
   EachOptions,
@@ -27,4 +28,5 @@ export type {
   ParamValue,
   ParamsOf,
   ScenarioResults,
+  SshEachOptions,
 } from "./types.ts";

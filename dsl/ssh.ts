@@ -1,6 +1,13 @@
 import type { RetryOptions } from "../src/retry.ts";
 import { AiorchError } from "../src/errors.ts";
-import { type CommandNode, type CommandsInput, LocalNode, SshJob } from "../src/ssh/index.ts";
+import {
+  type CommandNode,
+  type CommandsInput,
+  LocalNode,
+  type ServiceOptions,
+  SshJob,
+  service,
+} from "../src/ssh/index.ts";
 import type { Entry, MakeContext } from "./core.ts";
 import { type EachItems, eachEntry, jobEntry, type Readiness } from "./entries.ts";
 import type { ParamValue } from "./types.ts";
@@ -20,6 +27,7 @@ export function sshEntry({
   forever,
   readiness,
   retry,
+  atMostOnce = false,
 }: {
   label: string;
   node: FromParams<CommandNode, RuntimeParams> | undefined;
@@ -29,6 +37,8 @@ export function sshEntry({
   forever: boolean;
   readiness?: Readiness;
   retry?: RetryOptions | undefined;
+  /** through workers: fail instead of running twice (see `SshJobOptions.atMostOnce`) */
+  atMostOnce?: boolean;
 }): Entry {
   return jobEntry({
     label,
@@ -40,7 +50,38 @@ export function sshEntry({
     create: (ctx: MakeContext) =>
       new SshJob(resolveNode(label, node, ctx), resolve(commands, ctx.params), {
         label: ctx.label,
+        atMostOnce,
       }),
+  });
+}
+
+/**
+ * A `service()` entry: forever unless detached (its readiness is the service's own: spawned,
+ * then its `ready` check).
+ */
+export function serviceEntry({
+  label,
+  node,
+  command,
+  after,
+  critical,
+  options,
+}: {
+  label: string;
+  node: FromParams<CommandNode, RuntimeParams>;
+  command: string;
+  after: readonly string[];
+  critical: boolean | undefined;
+  options: ServiceOptions;
+}): Entry {
+  const { after: _a, critical: _c, ...opts } = options as ServiceOptions & { after?: unknown };
+  return jobEntry({
+    label,
+    after,
+    critical,
+    forever: opts.detach !== true,
+    create: (ctx: MakeContext) =>
+      service(resolveNode(label, node, ctx), command, { ...opts, label: ctx.label }),
   });
 }
 
@@ -54,6 +95,7 @@ export function sshEachEntry({
   window,
   timeout,
   key,
+  atMostOnce = false,
 }: {
   label: string;
   nodes: EachItems<CommandNode>;
@@ -65,6 +107,8 @@ export function sshEachEntry({
   window?: number | undefined;
   timeout?: number | undefined;
   key?: ((node: CommandNode, index: number) => string) | undefined;
+  /** through workers: each job fails instead of running twice */
+  atMostOnce?: boolean;
 }): Entry {
   return eachEntry({
     label,
@@ -78,9 +122,7 @@ export function sshEachEntry({
       new SshJob(
         node,
         typeof commands === "function" ? commands(node, ctx.params, index) : commands,
-        {
-          label: jobLabel,
-        },
+        { label: jobLabel, atMostOnce },
       ),
   });
 }

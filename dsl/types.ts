@@ -1,5 +1,6 @@
 import type { JobContext, ReadyCheck } from "../src/job.ts";
 import type { RetryOptions } from "../src/retry.ts";
+import type { ExecStatus, LeftRunning, ServiceOptions } from "../src/ssh/index.ts";
 
 /**
  * The type machinery of the DSL, kept cheap for long chains:
@@ -171,9 +172,22 @@ export interface DeclareOptions<K extends string, C extends boolean> {
   critical?: LiteralFlag<C, "critical">;
 }
 
-/** Options of `.job(...)`. */
+/** The option of jobs that may run on a worker (`aiorch run --redis`, docs/scale.md). */
+export interface AtMostOnceOption {
+  /**
+   * With `aiorch run --redis`: when the worker running this job dies and another worker
+   * takes it over, the job fails (code `NOT_RERUN`) instead of running again (jobs through
+   * workers are at-least-once otherwise). For `.job` it matters when the body is a
+   * `moduleJob` (other bodies run in the controller, once).
+   * @default false
+   */
+  atMostOnce?: boolean;
+}
+
+/** Options of `.job(...)`, `.ssh(...)` and `.local(...)`. */
 export interface JobDeclareOptions<K extends string, C extends boolean, F extends boolean>
-  extends DeclareOptions<K, C> {
+  extends DeclareOptions<K, C>,
+    AtMostOnceOption {
   /**
    * The run does not wait for it; it is aborted once every other job is done. Its
    * dependents start once it is ready and read it as a {@link ForeverOutcome}.
@@ -201,6 +215,40 @@ export interface JobDeclareOptions<K extends string, C extends boolean, F extend
   retry?: RetryOptions;
 }
 
+/**
+ * Options of `.service(...)`: those of {@link service} (`ready`, `readyTimeout`, `env`…)
+ * plus `after` and `critical`. `detach` must be a literal: dependents' result types depend
+ * on it.
+ */
+export interface ServiceDeclareOptions<K extends string, C extends boolean, X extends boolean>
+  extends DeclareOptions<K, C>,
+    Pick<
+      ServiceOptions,
+      | "env"
+      | "cwd"
+      | "stopSignal"
+      | "stopTimeout"
+      | "ready"
+      | "readyInterval"
+      | "readyTimeout"
+      | "log"
+    > {
+  /**
+   * Leave the process running after the run (setsid + nohup): the job ends once it is
+   * spawned and ready, with a `LeftRunning` result, and is not a forever job.
+   * @default false
+   */
+  detach?: LiteralFlag<X, "detach">;
+}
+
+/**
+ * What dependents of a `.service(...)` read: a {@link ForeverOutcome} of how the process
+ * ended (it usually still runs), or, detached, the `LeftRunning` record (host, pid, log).
+ */
+export type ServiceView<C extends boolean, X extends boolean> = [X] extends [true]
+  ? View<LeftRunning, C, false>
+  : View<ExecStatus, C, true>;
+
 /** Options of a nested scheduler (`.each`, `.include`). */
 export interface NestedOptions {
   /** most of its jobs running at once @default undefined (no limit) */
@@ -219,6 +267,11 @@ export interface EachOptions<K extends string, C extends boolean, I>
    */
   key?: (item: I, index: number) => string;
 }
+
+/** Options of `.sshEach(...)`: those of `.each`, and `atMostOnce` for every job. */
+export interface SshEachOptions<K extends string, C extends boolean, I>
+  extends EachOptions<K, C, I>,
+    AtMostOnceOption {}
 
 /** Options of `.include(...)`. */
 export interface IncludeOptions<K extends string, C extends boolean>

@@ -96,6 +96,8 @@ export interface AiorchErrorFacts {
   site?: string;
   /** server version */
   version?: string;
+  /** a process the failing job started and left running (`left running on HOST (pid N, …)`) */
+  leftRunning?: string;
   cause?: unknown;
 }
 
@@ -120,6 +122,7 @@ export class AiorchError extends Error implements AiorchErrorFacts {
   readonly url?: string;
   readonly site?: string;
   readonly version?: string;
+  readonly leftRunning?: string;
 
   constructor(code: AiorchErrorCode, message: string, facts: AiorchErrorFacts = {}) {
     // one redaction policy (src/redact.ts): a declared secret never reaches a message

@@ -39,6 +39,7 @@ export {
   type AiorchErrorCode,
   type AiorchErrorFacts,
 } from "./errors.ts";
+export { addSecrets, isSecretName, MASK, maskSecrets } from "./redact.ts";
 export type { BackoffOptions, RetryOptions } from "./retry.ts";
 export type {
   JobAttemptEvent,

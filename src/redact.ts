@@ -11,7 +11,7 @@
  * than 4 characters are not masked (masking "a" everywhere would hide everything).
  */
 
-/** What replaces a secret. */
+/** What replaces a secret in every output: `"***"`. */
 export const MASK = "***";
 
 /** Name parts that mark a secret (matched on `_`/`-`/`.`/camelCase parts, and as suffixes). */
@@ -26,9 +26,16 @@ const NOT_SECRET = new Set(["keys", "hostKeys", "knownHosts", "hostKey", "keyboa
 /**
  * True for names holding secrets: `API_TOKEN`, `DB_PASSWORD`, `MYSQL_PWD`, `GITHUB_PAT`,
  * `AWS_SECRET_ACCESS_KEY`, `apiKey`, `passphrase`, `Authorization`… but not `PATH`,
- * `HOME` or `KEYBOARD_LAYOUT`.
+ * `HOME` or `KEYBOARD_LAYOUT`. Command `env` values under such names are declared secrets
+ * by themselves (every env value is shown as `***` anyway).
  *
- * @example isSecretName("GITHUB_PAT") // true
+ * @example
+ * ```ts
+ * import { isSecretName } from "aiorch";
+ *
+ * isSecretName("GITHUB_PAT"); // true
+ * isSecretName("PATH"); // false
+ * ```
  */
 export function isSecretName(name: string): boolean {
   if (NOT_SECRET.has(name)) return false;
@@ -44,29 +51,50 @@ const known = new Set<string>();
 let pattern: RegExp | undefined;
 
 /**
- * Declare secret values: from now on they are masked in every output line, message, trace
- * and report of this process. Non-strings and values under 4 characters are ignored.
+ * Declare secret values, e.g. one a job fetched at run time: from then on they are replaced
+ * by `***` in every output line, log line, error message, result, trace and report of this
+ * process (what was shown before is not taken back: declare them before use). One string or
+ * a list; `undefined`/`null` (an unset variable) and values under 4 characters are ignored.
+ * Scenarios can also declare them up front (`secrets: [...]` of `scenario()` or `Scheduler`).
  *
- * @example addSecrets([process.env.API_TOKEN])
+ * @example
+ * ```ts
+ * import { readFile } from "node:fs/promises";
+ * import { addSecrets, Job } from "aiorch";
+ *
+ * const login = new Job(async ({ log }) => {
+ *   const token = (await readFile("/run/secrets/api-token", "utf8")).trim();
+ *   addSecrets(token); // before it can appear anywhere
+ *   log(`got ${token}`); // shown as "got ***"
+ *   return token; // recorded as "***" in traces and reports
+ * });
+ * ```
  */
-export function addSecrets(values: Iterable<unknown>): void {
-  for (const v of values) {
+export function addSecrets(values: string | Iterable<string | null | undefined>): void {
+  for (const v of typeof values === "string" ? [values] : values) {
     if (typeof v !== "string" || v.length < 4 || known.has(v)) continue;
     known.add(v);
     pattern = undefined;
   }
 }
 
-/** True when at least one secret is declared (sinks skip masking otherwise). */
+/** @internal true when at least one secret is declared (sinks skip masking otherwise) */
 export function hasSecrets(): boolean {
   return known.size > 0;
 }
 
 /**
  * `text` with every declared secret replaced by `***` (longest first, so a secret that
- * contains another is masked whole).
+ * contains another is masked whole): what aiorch's own sinks do, for yours (a file a job
+ * writes, a message it sends).
  *
- * @example maskSecrets("token is s3cr3t-value") // "token is ***" once declared
+ * @example
+ * ```ts
+ * import { addSecrets, maskSecrets } from "aiorch";
+ *
+ * addSecrets("s3cr3t-value");
+ * maskSecrets("token is s3cr3t-value"); // "token is ***"
+ * ```
  */
 export function maskSecrets(text: string): string {
   if (known.size === 0 || text.length < 4) return text;

@@ -3,7 +3,7 @@ import type { Checker, DataPath } from "./checker.ts";
 
 /** Commands of a data scenario job: a string (a command line) or one of these keys. */
 const BASE_OPTS = ["label", "timeout"];
-const PROC_OPTS = [...BASE_OPTS, "allowedExits", "env", "cwd", "capture"];
+const PROC_OPTS = [...BASE_OPTS, "allowedExits", "env", "cwd", "capture", "encoding"];
 const COMMANDS: Record<string, readonly string[]> = {
   run: ["run", ...PROC_OPTS],
   script: ["script", "args", "includes", ...PROC_OPTS],
@@ -38,12 +38,7 @@ export function readCommands(c: Checker, v: unknown, path: DataPath): CommandMod
         : c.list(o.args, [...p, "args"]).map((a, k) => readArg(c, a, [...p, "args", k]));
     switch (type) {
       case "run": {
-        const argv =
-          typeof o.run === "string"
-            ? [o.run]
-            : c.list(o.run, [...p, "run"]).map((a, k) => readArg(c, a, [...p, "run", k]));
-        if (argv.length === 0) c.fail([...p, "run"], "give a command");
-        return { type: "run", argv, ...opts };
+        return { type: "run", argv: readArgv(c, o.run, [...p, "run"]), ...opts };
       }
       case "script":
         return {
@@ -83,29 +78,49 @@ function readOptions(c: Checker, o: Record<string, unknown>, p: DataPath): Comma
   if (o.timeout !== undefined) out.timeout = c.number(o.timeout, [...p, "timeout"]);
   if (o.cwd !== undefined) out.cwd = c.string(o.cwd, [...p, "cwd"]);
   if (o.capture !== undefined) out.capture = c.string(o.capture, [...p, "capture"]);
+  if (o.encoding !== undefined) {
+    out.encoding = c.oneOf(o.encoding, [...p, "encoding"], ["utf8", "buffer"] as const);
+    if (o.capture === undefined)
+      c.fail([...p, "encoding"], '"encoding" applies to a capture: give capture too', "key");
+  }
   if (o.remoteName !== undefined) out.remoteName = c.string(o.remoteName, [...p, "remoteName"]);
   if (o.includes !== undefined) out.includes = c.strings(o.includes, [...p, "includes"]);
   if (o.allowedExits !== undefined)
-    out.allowedExits = c
-      .list(o.allowedExits, [...p, "allowedExits"])
-      .map((x, k) =>
-        typeof x === "number"
-          ? c.number(x, [...p, "allowedExits", k], { integer: true })
-          : c.string(x, [...p, "allowedExits", k]),
-      );
-  if (o.env !== undefined) {
-    const env = c.object(o.env, [...p, "env"], Object.keys(o.env ?? {}));
-    out.env = {};
-    for (const [name, x] of Object.entries(env)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-        c.fail([...p, "env", name], `"${name}" is not a shell variable name`, "key");
-      out.env[name] = readArg(c, x, [...p, "env", name], true);
-    }
+    out.allowedExits = readAllowedExits(c, o.allowedExits, [...p, "allowedExits"]);
+  if (o.env !== undefined) out.env = readEnv(c, o.env, [...p, "env"]);
+  return out;
+}
+
+/** `allowedExits: [1, TERM]`: exit codes and signal names. */
+export function readAllowedExits(c: Checker, v: unknown, p: DataPath): (number | string)[] {
+  return c
+    .list(v, p)
+    .map((x, k) =>
+      typeof x === "number" ? c.number(x, [...p, k], { integer: true }) : c.string(x, [...p, k]),
+    );
+}
+
+/** `env: { NAME: value | { var } | { fromEnv } }` with shell variable names. */
+export function readEnv(c: Checker, v: unknown, p: DataPath): Record<string, ArgModel> {
+  const env = c.object(v, p, Object.keys(v ?? {}));
+  const out: Record<string, ArgModel> = {};
+  for (const [name, x] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      c.fail([...p, name], `"${name}" is not a shell variable name`, "key");
+    out[name] = readArg(c, x, [...p, name], true);
   }
   return out;
 }
 
-function readArg(c: Checker, v: unknown, p: DataPath, env = false): ArgModel {
+/** `run:` a command line (string) or its words (first as is, the rest shell-quoted). */
+export function readArgv(c: Checker, v: unknown, p: DataPath): ArgModel[] {
+  const argv = typeof v === "string" ? [v] : c.list(v, p).map((a, k) => readArg(c, a, [...p, k]));
+  if (argv.length === 0) c.fail(p, "give a command");
+  return argv;
+}
+
+/** A command word: a string, a number, `{ var: name }` (or `{ fromEnv: name }` in env). */
+export function readArg(c: Checker, v: unknown, p: DataPath, env = false): ArgModel {
   if (typeof v === "string" || (typeof v === "number" && Number.isFinite(v))) return v;
   const allowed = env ? ["var", "fromEnv"] : ["var"];
   const o = c.object(v, p, allowed);

@@ -3,6 +3,7 @@ import type { JobModel, NodeModel, RetryModel, ScenarioModel } from "../model.ts
 import type { Checker, DataPath } from "./checker.ts";
 import { readCommands } from "./commands.ts";
 import { readNodes } from "./nodes.ts";
+import { readReady, readServiceOptions, SERVICE_KEYS } from "./service.ts";
 
 /**
  * The data scenario format (YAML or JSON), reference in docs/codegen.md. Every check names
@@ -18,13 +19,17 @@ const JOB = [
   "retry",
   "node",
   "commands",
+  "service",
   "call",
   "replay",
   "jobs",
   "timeout",
   "window",
+  "ready",
+  "readyTimeout",
+  ...SERVICE_KEYS,
 ];
-const KINDS = ["commands", "call", "replay", "jobs"] as const;
+const KINDS = ["commands", "service", "call", "replay", "jobs"] as const;
 /** Validate parsed data and turn it into a model. */
 export function dataToModel({
   data,
@@ -86,21 +91,32 @@ function readJobs(
           ? `give only one of ${kinds.join(", ")}`
           : `missing what the job does: one of ${KINDS.join(", ")}`,
       );
+    const kind = kinds[0];
+    checkKeysOfKind(c, j, p, kind);
+    const forever = j.forever === undefined ? undefined : c.boolean(j.forever, [...p, "forever"]);
+    const service = kind === "service";
     const base = {
       label,
       after,
       ...(j.critical === undefined ? {} : { critical: c.boolean(j.critical, [...p, "critical"]) }),
-      ...(j.forever === undefined ? {} : { forever: c.boolean(j.forever, [...p, "forever"]) }),
+      ...(forever === undefined ? {} : { forever }),
       ...(j.retry === undefined ? {} : { retry: readRetry(c, j.retry, [...p, "retry"]) }),
+      ...(j.ready === undefined
+        ? {}
+        : { ready: readReady(c, j.ready, [...p, "ready"], { service }) }),
+      ...(j.readyTimeout === undefined
+        ? {}
+        : { readyTimeout: c.number(j.readyTimeout, [...p, "readyTimeout"]) }),
     };
-    for (const k of ["timeout", "window", "node"] as const)
-      if (j[k] !== undefined && (k === "node" ? kinds[0] !== "commands" : kinds[0] !== "jobs"))
-        c.fail(
-          [...p, k],
-          `"${k}" only applies to ${k === "node" ? "a job with commands" : "a nested scenario (jobs)"}`,
-          "key",
-        );
-    switch (kinds[0]) {
+    switch (kind) {
+      case "service":
+        return {
+          ...base,
+          kind: "service",
+          node: readNodeRef(c, j.node, [...p, "node"], ctx.nodes),
+          command: c.string(j.service, [...p, "service"]),
+          ...readServiceOptions(c, j, p),
+        };
       case "commands":
         return {
           ...base,
@@ -134,6 +150,41 @@ function readJobs(
         };
     }
   });
+}
+
+/** Keys that only some kinds of job take, refused elsewhere with what they apply to. */
+function checkKeysOfKind(
+  c: Checker,
+  j: Record<string, unknown>,
+  p: DataPath,
+  kind: (typeof KINDS)[number] | undefined,
+): void {
+  const refuse = (k: string, why: string): never => c.fail([...p, k], why, "key");
+  for (const k of ["timeout", "window"] as const)
+    if (j[k] !== undefined && kind !== "jobs")
+      refuse(k, `"${k}" only applies to a nested scenario (jobs)`);
+  if (j.node !== undefined && kind !== "commands" && kind !== "service")
+    refuse("node", '"node" only applies to a job with commands or a service');
+  for (const k of SERVICE_KEYS)
+    if (j[k] !== undefined && kind !== "service") refuse(k, `"${k}" only applies to a service`);
+  if (kind === "service") {
+    if (j.retry !== undefined)
+      refuse("retry", '"retry" does not apply to a service (its process is not run again)');
+    if (j.forever !== undefined)
+      refuse(
+        "forever",
+        "a service is a forever job already (with detach: true, its job ends once it is ready)",
+      );
+    const detached = j.detach === true;
+    if (j.log !== undefined && !detached)
+      refuse("log", '"log" only applies to a detached service (detach: true)');
+    for (const k of ["stopSignal", "stopTimeout"])
+      if (j[k] !== undefined && detached)
+        refuse(k, `"${k}" does not apply to a detached service (the run never stops it)`);
+  } else
+    for (const k of ["ready", "readyTimeout"])
+      if (j[k] !== undefined && (j.forever !== true || (kind !== "commands" && kind !== "call")))
+        refuse(k, `"${k}" only applies to a service or a forever job (commands or call)`);
 }
 
 function readRetry(c: Checker, v: unknown, p: DataPath): RetryModel {

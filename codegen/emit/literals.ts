@@ -84,6 +84,14 @@ export function objLit(entries: Record<string, string | undefined>): string {
   return parts.length ? `{ ${parts.join(", ")} }` : "";
 }
 
+/** {@link objLit} over several lines, one entry per line, closed at `indent`. */
+export function objLitLines(entries: Record<string, string | undefined>, indent = ""): string {
+  const parts = Object.entries(entries)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${indent}  ${propKey(k)}: ${v},\n`);
+  return parts.length ? `{\n${parts.join("")}${indent}}` : "";
+}
+
 /** Allocates unique identifiers from readable bases. */
 export class Names {
   private readonly used = new Set<string>();

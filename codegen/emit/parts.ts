@@ -1,7 +1,14 @@
 import { ts } from "ts-morph";
 import { AiorchError } from "../../src/errors.ts";
 import type { ReplaySpec } from "../../src/trace/types.ts";
-import type { ArgModel, CommandModel, CommandOptionsModel, NodeModel } from "../model.ts";
+import type {
+  ArgModel,
+  CommandModel,
+  CommandOptionsModel,
+  NodeModel,
+  ReadyModel,
+  ServiceJobModel,
+} from "../model.ts";
 import { jsonLit, lit, numLit, objLit } from "./literals.ts";
 
 /** Engine names a generated file may import from "aiorch"; tracks which are used. */
@@ -71,6 +78,47 @@ export function checkFunctionSource(source: string): string {
   return source;
 }
 
+/** `{ NAME: "value", TOKEN: process.env["TOKEN"] ?? "" }` */
+export function envExpr(env: Record<string, ArgModel>, imp: EngineImports): string {
+  return (
+    objLit(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, argExpr(v, imp)]))) || "{}"
+  );
+}
+
+/** A readiness check: `run("nc -z localhost 80")` or `new RegExp("listening on", "i")`. */
+export function readyExpr(r: ReadyModel, imp: EngineImports): string {
+  if ("output" in r)
+    return `new RegExp(${[r.output, ...(r.flags ? [r.flags] : [])].map(lit).join(", ")})`;
+  return commandExpr(
+    {
+      type: "run",
+      argv: r.run,
+      ...(r.allowedExits ? { options: { allowedExits: r.allowedExits } } : {}),
+    },
+    imp,
+  );
+}
+
+/** The options of `.service(...)` past `after`/`critical` (`ready`, `env`, `detach`…). */
+export function serviceOptionsExpr(
+  j: ServiceJobModel,
+  imp: EngineImports,
+): Record<string, string | undefined> {
+  const num = (n: number | undefined) => (n === undefined ? undefined : numLit(n));
+  const str = (x: string | undefined) => (x === undefined ? undefined : lit(x));
+  return {
+    ready: j.ready ? readyExpr(j.ready, imp) : undefined,
+    readyTimeout: num(j.readyTimeout),
+    readyInterval: num(j.readyInterval),
+    detach: j.detach ? "true" : undefined,
+    env: j.env ? envExpr(j.env, imp) : undefined,
+    cwd: str(j.cwd),
+    stopSignal: str(j.stopSignal),
+    stopTimeout: num(j.stopTimeout),
+    log: str(j.log),
+  };
+}
+
 function optionsExpr(
   o: CommandOptionsModel | undefined,
   imp: EngineImports,
@@ -83,12 +131,10 @@ function optionsExpr(
     allowedExits: o.allowedExits
       ? `[${o.allowedExits.map((x) => (typeof x === "number" ? numLit(x) : lit(x))).join(", ")}]`
       : undefined,
-    env: o.env
-      ? objLit(Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, argExpr(v, imp)]))) ||
-        "{}"
-      : undefined,
+    env: o.env ? envExpr(o.env, imp) : undefined,
     cwd: o.cwd === undefined ? undefined : lit(o.cwd),
     capture: o.capture === undefined ? undefined : lit(o.capture),
+    encoding: o.encoding === undefined ? undefined : lit(o.encoding),
     ignoreOutputs: o.ignoreOutputs === true ? "true" : undefined,
     ...(extra.includes("includes") && o.includes
       ? { includes: `[${o.includes.map(lit).join(", ")}]` }

@@ -7,8 +7,16 @@ import {
   StructureKind,
 } from "ts-morph";
 import type { JobModel, RetryModel, ScenarioModel } from "../model.ts";
-import { lit, Names, objLit } from "./literals.ts";
-import { commandExpr, commentText, EngineImports, nodeExpr, replayExpr } from "./parts.ts";
+import { lit, Names, numLit, objLit, objLitLines } from "./literals.ts";
+import {
+  commandExpr,
+  commentText,
+  EngineImports,
+  nodeExpr,
+  readyExpr,
+  replayExpr,
+  serviceOptionsExpr,
+} from "./parts.ts";
 
 /** Options of {@link generateScenario}. */
 export interface GenerateOptions {
@@ -124,7 +132,7 @@ export function generateScenario(opts: GenerateOptions): string {
         lines = [prev];
         calls = 0;
       }
-      const o = objLit({
+      const entries = {
         after: j.after.length ? `[${j.after.map(lit).join(", ")}]` : undefined,
         critical:
           j.kind !== "scenario" && j.critical !== undefined && j.critical !== critical
@@ -132,9 +140,17 @@ export function generateScenario(opts: GenerateOptions): string {
             : j.kind === "scenario" && (j.critical ?? critical) !== critical
               ? String(j.critical)
               : undefined,
-        forever: j.forever && j.kind !== "scenario" ? "true" : undefined,
-        retry: j.retry && j.kind !== "scenario" ? retryLit(j.retry) : undefined,
-      });
+        forever: j.forever && j.kind !== "scenario" && j.kind !== "service" ? "true" : undefined,
+        retry:
+          j.retry && j.kind !== "scenario" && j.kind !== "service" ? retryLit(j.retry) : undefined,
+        ...(j.kind === "service"
+          ? serviceOptionsExpr(j, imp)
+          : {
+              ready: j.ready ? readyExpr(j.ready, imp) : undefined,
+              readyTimeout: j.readyTimeout === undefined ? undefined : numLit(j.readyTimeout),
+            }),
+      };
+      const o = objLit(entries);
       const tail = o ? `, ${o}` : "";
       const label = lit(j.label);
       switch (j.kind) {
@@ -146,6 +162,16 @@ export function generateScenario(opts: GenerateOptions): string {
             one.length <= 100 && !one.includes("\n")
               ? one
               : `  .ssh(${label}, ${node}, [\n${cmds.map((c) => `    ${c},\n`).join("")}  ]${tail})`,
+          );
+          break;
+        }
+        case "service": {
+          const node = nodeVars.get(j.node) ?? j.node;
+          const one = `  .service(${label}, ${node}, ${lit(j.command)}${tail})`;
+          lines.push(
+            one.length <= 100 && !one.includes("\n")
+              ? one
+              : `  .service(${label}, ${node}, ${lit(j.command)}, ${objLitLines(entries, "  ")})`,
           );
           break;
         }

@@ -25,7 +25,7 @@ let tsx: Promise<void> | undefined;
  * itself is compiled JavaScript; in a source checkout (this file is `.ts`) the bin has
  * registered tsx already.
  */
-function registerTsx(): Promise<void> {
+export function registerTsx(): Promise<void> {
   if (import.meta.url.endsWith(".ts")) return Promise.resolve();
   tsx ??= (async () => {
     // aiorch's entry points load natively first: once tsx's hooks are on, every module

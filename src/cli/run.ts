@@ -7,7 +7,7 @@ import { checkScenarioTypes, isTypeScriptFile, reportCheck } from "./check.ts";
 import { EXIT, exitSoon, signalExit } from "./exit.ts";
 import { PARAM_FLAG } from "../params.ts";
 import type { LineFormat, ViewMode } from "./view.ts";
-import { basename, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 
 /** Parse a non-negative integer option, naming the option when it is not one. */
 export function parseCount(option: string): (value: string) => number {
@@ -72,7 +72,7 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
     .option("--no-check", "run without type-checking the scenario first (also AIORCH_CHECK=0)")
     .option(
       "--redis <url>",
-      "hand command jobs to `aiorch worker`s through Redis (redis://HOST:PORT)",
+      "hand command and module jobs to `aiorch worker`s through Redis (redis://HOST:PORT)",
     )
     .option(
       "--worker-wait <ms>",
@@ -294,6 +294,7 @@ async function distribute(
     scheduler,
     redis: opts.redis as string,
     title: basename(file),
+    baseDir: dirname(resolve(file)),
     ...(opts.resume !== undefined ? { resume: opts.resume } : {}),
     ...(opts.workerWait !== undefined ? { workerWait: opts.workerWait } : {}),
     ...(opts.redisWait !== undefined
@@ -302,8 +303,16 @@ async function distribute(
     onFatal: () => ac.abort(),
   });
   const where = [...dist.sites].map(([s, n]) => `${n} on ${s}`).join(", ") || "none";
+  const byKind = [...dist.kinds]
+    .map(([k, c]) =>
+      [c.workers ? `${c.workers} on workers` : "", c.here ? `${c.here} here` : ""]
+        .filter(Boolean)
+        .map((w) => `${k} ${w}`)
+        .join(", "),
+    )
+    .join(", ");
   process.stderr.write(
-    `aiorch: run ${dist.runId} (resume with --resume ${dist.runId}); jobs on workers: ${where}; in this process: ${dist.local.length}\n`,
+    `aiorch: run ${dist.runId} (resume with --resume ${dist.runId}); jobs on workers: ${where}; in this process: ${dist.local.length}${byKind ? `; by kind: ${byKind}` : ""}\n`,
   );
   return dist;
 }

@@ -1,7 +1,8 @@
 /**
  * The controller side of `aiorch run --redis`: the scheduler stays here and decides what
  * starts when (requirements, window, timeout, criticality); every job that can be told as
- * data (see spec.ts) runs on a worker instead of in this process. Its queue job id is
+ * data (see spec.ts: command jobs, module jobs) runs on a worker instead of in this
+ * process, and what it returns is what dependents read. Its queue job id is
  * derived from the run id and the job's definition, so `--resume RUN_ID` finds the jobs of
  * the crashed controller in Redis: done ones give their result without running again,
  * running ones are awaited, others are queued.
@@ -12,8 +13,10 @@ import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { AiorchError, CancelledError } from "../errors.ts";
 import { emitOutput } from "../context.ts";
-import type { AbstractJob, JobContext } from "../job.ts";
+import { type AbstractJob, Job, type JobContext } from "../job.ts";
 import { Scheduler } from "../scheduler.ts";
+import { SshJob } from "../ssh/job.ts";
+import { moduleCallOf } from "../trace/describe.ts";
 import {
   connectionOptions,
   connectRedis,
@@ -21,7 +24,15 @@ import {
   type RedisTarget,
   unreachable,
 } from "./redis.ts";
-import { type JobSpec, jobIdOf, specOf } from "./spec.ts";
+import {
+  type JobSpec,
+  jobIdOf,
+  localFilesOf,
+  moduleSpecOf,
+  readFiles,
+  specOf,
+  travellingVars,
+} from "./spec.ts";
 import {
   CANCEL_CHANNEL,
   cancelKey,
@@ -54,6 +65,19 @@ export interface DistributeOptions {
   onFatal?: (error: AiorchError) => void;
   /** what the scenario is, stored with the run (shown by nothing secret) */
   title?: string;
+  /**
+   * directory module jobs' relative modules are resolved against when the file that
+   * called `moduleJob` is not known (the scenario file's) @default none
+   */
+  baseDir?: string;
+}
+
+/** Where the jobs of one kind went. */
+export interface KindCount {
+  /** handed to workers */
+  workers: number;
+  /** run in the controller */
+  here: number;
 }
 
 /** A run handed to workers. */
@@ -63,11 +87,23 @@ export interface Distribution {
   /** jobs that run on workers, by site (`default` without one) */
   readonly sites: ReadonlyMap<string, number>;
   /** jobs that stay in the controller, with why */
-  readonly local: ReadonlyArray<{ label: string; reason: string }>;
+  readonly local: ReadonlyArray<{ label: string; kind: string; reason: string }>;
+  /**
+   * per job kind (`commands`, `module`, or the job's class: `Job`, `Scheduler`…), how
+   * many went to workers and how many stay here, in the order first met
+   */
+  readonly kinds: ReadonlyMap<string, KindCount>;
   /** the error that ended the run from the Redis side (Redis gone), if any */
   failure(): AiorchError | undefined;
   /** record the end of the run, restore the jobs, close the Redis connections */
   close(opts?: { ok?: boolean }): Promise<void>;
+}
+
+/** A job handed to workers. */
+interface Remote {
+  spec: JobSpec;
+  site: string;
+  path: string[];
 }
 
 interface Pending {
@@ -127,26 +163,33 @@ async function setUp(
   await client.expire(key, KEEP_S);
 
   // which jobs go where
-  const remote = new Map<AbstractJob, { spec: JobSpec; site: string; path: string[] }>();
-  const local: Array<{ label: string; reason: string }> = [];
+  const remote = new Map<AbstractJob, Remote>();
+  const local: Array<{ label: string; kind: string; reason: string }> = [];
   const sites = new Map<string, number>();
-  const walk = (s: Scheduler, path: string[]) => {
+  const kinds = new Map<string, KindCount>();
+  const walk = async (s: Scheduler, path: string[]) => {
     for (const job of s.jobs) {
       if (job instanceof Scheduler) {
-        walk(job, [...path, job.label]);
+        await walk(job, [...path, job.label]);
         continue;
       }
-      const a = specOf(job);
+      const call = job instanceof Job ? moduleCallOf(job.fn) : undefined;
+      const kind = call ? "module" : job instanceof SshJob ? "commands" : job.kind;
+      const a = call ? await moduleSpecOf(job, call, opts.baseDir) : specOf(job);
+      const count = kinds.get(kind) ?? { workers: 0, here: 0 };
+      kinds.set(kind, count);
       if ("reason" in a) {
-        local.push({ label: job.label, reason: a.reason });
+        local.push({ label: job.label, kind, reason: a.reason });
+        count.here++;
         continue;
       }
+      count.workers++;
       const site = queueName(a.site);
       remote.set(job, { spec: a.spec, site, path });
       sites.set(site, (sites.get(site) ?? 0) + 1);
     }
   };
-  walk(opts.scheduler, []);
+  await walk(opts.scheduler, []);
 
   const connection = connectionOptions(target);
   const queues = new Map<string, Queue>();
@@ -219,10 +262,25 @@ async function setUp(
   const originals = new Map<AbstractJob, AbstractJob["run"]>();
   for (const [job, { spec, site, path }] of remote) {
     const queue = queues.get(site) as Queue;
-    const jobId = jobIdOf({ runId, path, spec });
-    originals.set(job, job.run);
+    const baseId = jobIdOf({ runId, path, spec });
+    const original = job.run;
+    const files = spec.kind === "commands" ? localFilesOf(spec) : [];
+    originals.set(job, original);
+    let attempts = 0;
     job.run = async (ctx: JobContext) => {
       if (fatal) throw fatal;
+      // a retry (`retry` option) is a queue job of its own: BullMQ keeps the finished one
+      attempts++;
+      const jobId = attempts === 1 ? baseId : `${baseId}.${attempts}`;
+      let data: JobSpec = spec;
+      if (spec.kind === "module") data = { ...spec, vars: travellingVars(ctx.vars) };
+      else if (files.length > 0) {
+        // read when the job starts, as a local run reads them
+        const contents = await readFiles(files);
+        // unreadable or too large: here, where it fails or runs as locally
+        if (!contents) return original.call(job, ctx);
+        data = { ...spec, files: contents };
+      }
       const done = new Promise<WireResult | Error>((resolve) => {
         pending.set(jobId, {
           ctx,
@@ -240,8 +298,8 @@ async function setUp(
       try {
         // not awaited alone: with Redis gone, the add waits for it, the watcher settles `done`
         const queued = resuming
-          ? attach({ queue, jobId, spec, pending })
-          : queue.add(spec.label, spec, jobOptions(jobId));
+          ? attach({ queue, jobId, spec: data, pending })
+          : queue.add(spec.label, data, jobOptions(jobId));
         queued.catch((err: unknown) =>
           pending.get(jobId)?.settle(err instanceof Error ? err : new Error(String(err))),
         );
@@ -251,7 +309,7 @@ async function setUp(
         if (answer instanceof Error) throw answer;
         Object.assign(ctx.vars, answer.vars);
         if (answer.error) throw decodeError(answer.error);
-        return decodeResult(answer);
+        return spec.kind === "module" ? answer.value : decodeResult(answer);
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         pending.delete(jobId);
@@ -264,6 +322,7 @@ async function setUp(
     runId,
     sites,
     local,
+    kinds,
     failure: () => fatal,
     close(o = {}) {
       closing ??= (async () => {

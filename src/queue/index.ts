@@ -1,7 +1,13 @@
 /**
  * `aiorch/queue`: scale-out through BullMQ on Redis. `distributeRun` hands a scheduler's
- * command jobs to workers started with `startWorker` (or `aiorch worker`); see docs/scale.md.
+ * command and module jobs to workers started with `startWorker` (or `aiorch worker`); see
+ * docs/scale.md.
  */
-export { type DistributeOptions, type Distribution, distributeRun } from "./controller.ts";
+export {
+  type DistributeOptions,
+  type Distribution,
+  distributeRun,
+  type KindCount,
+} from "./controller.ts";
 export { type RedisTarget, parseRedisUrl } from "./redis.ts";
 export { type WorkerHandle, type WorkerOptions, startWorker } from "./worker.ts";

@@ -1,16 +1,34 @@
 /**
- * Jobs as data: what the controller puts in the queue for an SshJob, and how a worker turns
- * that data back into an SshJob. Only what a worker can run the same way travels: no
- * function arguments (they read the controller's variables), no `env` (its values are
- * secrets by policy), no local files (scripts, includes, push/pull live on the
- * controller's disk), no passphrase; credentials are the worker's own (keys, agent,
- * ssh_config). A job that does not fit runs in the controller, as without `--redis`.
+ * Jobs as data: what the controller puts in the queue for a job, and how a worker turns
+ * that data back into a job. Two kinds travel: command jobs (an `SshJob` on an
+ * `SshNode`/`LocalNode`) and module jobs (a `moduleJob` body, or a data scenario's `call:`:
+ * the worker imports the module by absolute path and calls the export with the JSON
+ * arguments). Only what a worker can run the same way travels: no function arguments
+ * (they read the controller's variables), no `env` (its values are secrets by policy), no
+ * local files (scripts, includes, push/pull live on the controller's disk), no passphrase;
+ * credentials are the worker's own (keys, agent, ssh_config). A job that does not fit runs
+ * in the controller, as without `--redis`.
  * Queue data is untrusted on the worker side: {@link parseJobSpec} checks every field.
  */
 import { createHash } from "node:crypto";
+import { existsSync, lstatSync } from "node:fs";
+import { lstat, readFile } from "node:fs/promises";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { AiorchError } from "../errors.ts";
-import type { AbstractJob } from "../job.ts";
-import { type Arg, type Command, run, runString } from "../ssh/commands.ts";
+import { type AbstractJob, Job } from "../job.ts";
+import { hasSecrets, isSecretName, maskSecrets } from "../redact.ts";
+import type { ModuleCall } from "../trace/describe.ts";
+import type { JsonValue } from "../trace/types.ts";
+import {
+  type Arg,
+  type Command,
+  commandLabel,
+  push,
+  run,
+  runScript,
+  runString,
+} from "../ssh/commands.ts";
 import { SshJob } from "../ssh/job.ts";
 import { isRawWord, raw } from "../ssh/words.ts";
 import { LocalNode } from "../ssh/local.ts";
@@ -34,28 +52,73 @@ export interface CommandSpecOptions {
   allowedExits?: Array<number | string>;
   cwd?: string;
   capture?: string;
+  encoding?: "utf8" | "buffer";
   remoteName?: string;
   ignoreOutputs?: boolean;
+  /** script includes: absolute paths of the controller's files (their contents in `files`) */
+  includes?: string[];
 }
 
-/** A command as data. */
+/**
+ * A command as data. `runScript` and `push` name the controller's files by absolute path;
+ * their contents travel in the job's `files`, read when the job starts.
+ */
 export type CommandSpec =
   | { type: "run"; argv: ArgSpec[]; options?: CommandSpecOptions }
-  | { type: "runString"; body: string; args: ArgSpec[]; options?: CommandSpecOptions };
+  | { type: "runString"; body: string; args: ArgSpec[]; options?: CommandSpecOptions }
+  | { type: "runScript"; path: string; args: ArgSpec[]; options?: CommandSpecOptions }
+  | { type: "push"; locals: string[]; remote: string; options?: CommandSpecOptions };
+
+/** A local file as data: its bytes (base64) and permission bits. */
+export interface FileSpec {
+  data: string;
+  mode: number;
+}
 
 /** An argument as data: a `raw(...)` word is `{ raw: text }`. */
 export type ArgSpec = string | number | { raw: string };
 
-/** What a worker runs. */
-export interface JobSpec {
-  v: 1;
+/** Version of the queue data: a worker rejects data of another version. */
+export const SPEC_VERSION = 2;
+
+/** What every job spec has. */
+interface SpecBase {
+  v: typeof SPEC_VERSION;
   label: string;
   critical: boolean;
   /** fail instead of running again after a takeover from a dead worker */
   atMostOnce: boolean;
+}
+
+/** A command job a worker runs. */
+export interface CommandJobSpec extends SpecBase {
+  kind: "commands";
   node: NodeSpec;
   commands: CommandSpec[];
+  /**
+   * contents of the controller's files the commands read (scripts, includes, pushed
+   * files), by absolute path, read when the job starts (not part of its id)
+   */
+  files?: Record<string, FileSpec>;
 }
+
+/** A module job a worker runs: `(await import(module))[name](ctx, ...args)`. */
+export interface ModuleJobSpec extends SpecBase {
+  kind: "module";
+  /** absolute path of the module file (the workers see the same files at the same paths) */
+  module: string;
+  /** export name */
+  name: string;
+  args: JsonValue[];
+  /**
+   * the run's variables when the job started (not part of its id); names that look secret
+   * and values holding a declared secret are left out
+   */
+  vars?: Record<string, string>;
+}
+
+/** What a worker runs. */
+export type JobSpec = CommandJobSpec | ModuleJobSpec;
 
 /** Why a job runs in the controller, or its spec. */
 export type SpecAnswer = { spec: JobSpec; site: string | undefined } | { reason: string };
@@ -81,6 +144,7 @@ const OPTION_KEYS = [
   "allowedExits",
   "cwd",
   "capture",
+  "encoding",
   "remoteName",
   "ignoreOutputs",
 ] as const;
@@ -101,9 +165,108 @@ export function specOf(job: AbstractJob): SpecAnswer {
   }
   const atMostOnce = job.atMostOnce;
   return {
-    spec: { v: 1, label: job.label, critical: job.critical, atMostOnce, node, commands },
+    spec: {
+      v: SPEC_VERSION,
+      kind: "commands",
+      label: job.label,
+      critical: job.critical,
+      atMostOnce,
+      node,
+      commands,
+    },
     site: job.node instanceof SshNode ? job.node.site : undefined,
   };
+}
+
+/**
+ * The spec of a module job, or why it stays in the controller. The module is looked up
+ * by path in the directories of `call` (the file that called `moduleJob`), else in
+ * `baseDir` (the scenario file's directory); it counts as found only when its export is
+ * the very function the job calls (already imported by the scenario, so no new code runs
+ * but in a wrong candidate file).
+ */
+export async function moduleSpecOf(
+  job: AbstractJob,
+  call: ModuleCall,
+  baseDir?: string,
+): Promise<SpecAnswer> {
+  if (!(job instanceof Job) || Object.getPrototypeOf(job) !== Job.prototype)
+    return { reason: "Job subclass" };
+  if (job.forever) return { reason: "forever job" };
+  const notJson = notJsonAt(call.args, "$");
+  if (notJson !== undefined) return { reason: `argument not JSON at ${notJson}` };
+  if (!call.module.startsWith(".") && !isAbsolute(call.module))
+    return { reason: `module "${call.module}" is not a path` };
+  const dirs = call.dirs.length > 0 ? call.dirs : baseDir === undefined ? [] : [baseDir];
+  for (const dir of dirs) {
+    const path = resolve(dir, call.module);
+    if (!existsSync(path)) continue;
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (exportOf(mod, call.name) !== call.fn) continue;
+    return {
+      spec: {
+        v: SPEC_VERSION,
+        kind: "module",
+        label: job.label,
+        critical: job.critical,
+        atMostOnce: call.atMostOnce === true,
+        module: path,
+        name: call.name,
+        args: [...call.args],
+      },
+      site: undefined,
+    };
+  }
+  return { reason: `export "${call.name}" of ${call.module} not found` };
+}
+
+/** An export of a module, also through a CommonJS module's `default`. */
+export function exportOf(mod: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(mod, name)) return mod[name];
+  const d = mod.default;
+  return typeof d === "object" && d !== null && Object.hasOwn(d, name)
+    ? (d as Record<string, unknown>)[name]
+    : undefined;
+}
+
+/**
+ * The JSON path of the first part of `x` that JSON does not carry as is (undefined when
+ * all of it does): functions, undefined, symbols, bigints, NaN/Infinity, class instances
+ * (Map, Date, Buffer…), cycles.
+ */
+export function notJsonAt(x: unknown, path: string, seen = new Set<object>()): string | undefined {
+  if (x === null || typeof x === "string" || typeof x === "boolean") return undefined;
+  if (typeof x === "number") return Number.isFinite(x) ? undefined : path;
+  if (typeof x !== "object") return path;
+  if (seen.has(x)) return path;
+  seen.add(x);
+  try {
+    if (Array.isArray(x)) {
+      for (const [i, y] of x.entries()) {
+        const at = notJsonAt(y, `${path}[${i}]`, seen);
+        if (at !== undefined) return at;
+      }
+      return undefined;
+    }
+    const proto = Object.getPrototypeOf(x);
+    if (proto !== Object.prototype && proto !== null) return path;
+    for (const [k, y] of Object.entries(x)) {
+      const at = notJsonAt(
+        y,
+        /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`,
+        seen,
+      );
+      if (at !== undefined) return at;
+    }
+    return undefined;
+  } finally {
+    seen.delete(x);
+  }
 }
 
 function nodeSpec(node: CommandNode): NodeSpec | string {
@@ -131,25 +294,110 @@ function plainArgs(args: readonly Arg[]): ArgSpec[] | string {
 }
 
 function commandSpec(c: Command): CommandSpec | string {
-  if (c.type !== "run" && c.type !== "runString") return `${c.type} (local files)`;
-  const o = c.options as CommandSpecOptions & { env?: unknown; includes?: unknown };
+  if (c.type === "pull") return "pull (writes to the controller's disk)";
+  const o = c.options as CommandSpecOptions & { env?: unknown; includes?: readonly string[] };
   if (o.env !== undefined) return "command with env";
-  if (o.includes !== undefined) return "script includes (local files)";
   const options: Record<string, unknown> = {};
   for (const k of OPTION_KEYS) if (o[k] !== undefined) options[k] = o[k];
+  if (c.type === "runScript" || c.type === "push") options.label ??= commandLabel(c);
+  if (o.includes !== undefined) {
+    const includes = localFiles(o.includes, "script include");
+    if (typeof includes === "string") return includes;
+    options.includes = includes;
+  }
   const opt = Object.keys(options).length ? { options: options as CommandSpecOptions } : {};
   if (c.type === "run") {
     const argv = plainArgs(c.argv);
     return typeof argv === "string" ? argv : { type: "run", argv, ...opt };
   }
+  if (c.type === "push") {
+    const locals = localFiles(c.locals, "push of");
+    if (typeof locals === "string") return locals;
+    return { type: "push", locals, remote: c.remote, ...opt };
+  }
   const args = plainArgs(c.args);
-  return typeof args === "string" ? args : { type: "runString", body: c.body, args, ...opt };
+  if (typeof args === "string") return args;
+  if (c.type === "runString") return { type: "runString", body: c.body, args, ...opt };
+  const path = localFiles([c.path], "runScript of");
+  return typeof path === "string"
+    ? path
+    : { type: "runScript", path: path[0] as string, args, ...opt };
 }
 
+/**
+ * Absolute paths of local files whose contents can travel, or why not: each must be a
+ * regular file when the run starts (a directory, a link or a file made by an earlier job
+ * keeps the job in the controller).
+ */
+function localFiles(paths: readonly string[], what: string): string[] | string {
+  const out: string[] = [];
+  for (const p of paths) {
+    const abs = resolve(p);
+    let file = false;
+    try {
+      file = !p.endsWith("/") && lstatSync(abs).isFile();
+    } catch {}
+    if (!file) return `${what} ${p}: not a regular file at start`;
+    out.push(abs);
+  }
+  return out;
+}
+
+/**
+ * The run's variables a module job on a worker gets: not those under secret-looking names,
+ * nor values holding a declared secret (the queue carries no secret).
+ */
+export function travellingVars(vars: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const masking = hasSecrets();
+  for (const [k, v] of Object.entries(vars))
+    if (!isSecretName(k) && !(masking && maskSecrets(v) !== v)) out[k] = v;
+  return out;
+}
+
+/** Every local file the commands of a spec read. */
+export function localFilesOf(spec: CommandJobSpec): string[] {
+  const out = new Set<string>();
+  for (const c of spec.commands) {
+    if (c.type === "runScript") out.add(c.path);
+    if (c.type === "push") for (const p of c.locals) out.add(p);
+    for (const p of c.options?.includes ?? []) out.add(p);
+  }
+  return [...out];
+}
+
+/** Most bytes of local files one job carries: a larger job runs in the controller. */
+export const FILES_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The contents of `paths` as data, read now; undefined when one cannot be read as a regular
+ * file or they exceed {@link FILES_MAX_BYTES} (the job then runs in the controller, where
+ * it fails or succeeds as in a local run).
+ */
+export async function readFiles(
+  paths: readonly string[],
+): Promise<Record<string, FileSpec> | undefined> {
+  const out: Record<string, FileSpec> = {};
+  let total = 0;
+  for (const p of paths) {
+    try {
+      const st = await lstat(p);
+      total += st.size;
+      if (!st.isFile() || total > FILES_MAX_BYTES) return undefined;
+      out[p] = { data: (await readFile(p)).toString("base64"), mode: st.mode & 0o7777 };
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
+}
 /** Stable id of a job of a run: a changed definition gets a new id (it runs again). */
 export function jobIdOf(opts: { runId: string; path: readonly string[]; spec: JobSpec }): string {
   const h = createHash("sha256");
-  h.update(JSON.stringify([opts.runId, opts.path, opts.spec]));
+  // a module job's variables and a command job's file contents are its input at start,
+  // not its definition
+  const { vars: _v, files: _f, ...definition } = opts.spec as unknown as Record<string, unknown>;
+  h.update(JSON.stringify([opts.runId, opts.path, definition]));
   return `${opts.runId}.${h.digest("hex").slice(0, 24)}`;
 }
 
@@ -181,7 +429,12 @@ function checkOptions(x: unknown, path: string): CommandSpecOptions {
   if (x === undefined) return {};
   if (!isRecord(x)) bad(path, "must be an object");
   for (const k of Object.keys(x))
-    if (!(OPTION_KEYS as readonly string[]).includes(k)) bad(`${path}.${k}`, "is not allowed");
+    if (!(OPTION_KEYS as readonly string[]).includes(k) && k !== "includes")
+      bad(`${path}.${k}`, "is not allowed");
+  if (x.includes !== undefined) {
+    if (!Array.isArray(x.includes)) bad(`${path}.includes`, "must be an array");
+    for (const [i, p] of x.includes.entries()) checkPath(p, `${path}.includes[${i}]`);
+  }
   // value checks are the command constructors' (run/runString validate their options)
   return x as CommandSpecOptions;
 }
@@ -220,13 +473,18 @@ function parseNode(
   });
 }
 
+const EXPORT_NAME = /^[A-Za-z_$][\w$]{0,127}$/;
+
 /** Check queue data and give the spec; errors name the JSON path. */
 export function parseJobSpec(x: unknown): JobSpec {
   if (!isRecord(x)) bad("$", "must be an object");
-  if (x.v !== 1) bad("$.v", "must be 1 (a controller of another aiorch version?)");
+  if (x.v !== SPEC_VERSION)
+    bad("$.v", `must be ${SPEC_VERSION} (a controller of another aiorch version?)`);
   if (typeof x.label !== "string") bad("$.label", "must be a string");
   if (typeof x.critical !== "boolean") bad("$.critical", "must be a boolean");
   if (typeof x.atMostOnce !== "boolean") bad("$.atMostOnce", "must be a boolean");
+  if (x.kind === "module") return parseModuleSpec(x);
+  if (x.kind !== "commands") bad("$.kind", 'must be "commands" or "module"');
   if (!Array.isArray(x.commands) || x.commands.length === 0)
     bad("$.commands", "must be a non-empty array");
   for (const [i, c] of (x.commands as unknown[]).entries()) {
@@ -236,11 +494,60 @@ export function parseJobSpec(x: unknown): JobSpec {
     else if (c.type === "runString") {
       if (typeof c.body !== "string") bad(`${p}.body`, "must be a string");
       checkArgs(c.args, `${p}.args`);
-    } else bad(`${p}.type`, 'must be "run" or "runString"');
+    } else if (c.type === "runScript") {
+      checkPath(c.path, `${p}.path`);
+      checkArgs(c.args, `${p}.args`);
+    } else if (c.type === "push") {
+      if (!Array.isArray(c.locals) || c.locals.length === 0)
+        bad(`${p}.locals`, "must be a non-empty array");
+      for (const [j, l] of c.locals.entries()) checkPath(l, `${p}.locals[${j}]`);
+      if (typeof c.remote !== "string" || c.remote === "")
+        bad(`${p}.remote`, "must be a non-empty string");
+    } else bad(`${p}.type`, 'must be "run", "runString", "runScript" or "push"');
     checkOptions(c.options, `${p}.options`);
   }
   parseNode(x.node, "$.node");
-  return x as unknown as JobSpec;
+  const spec = x as unknown as CommandJobSpec;
+  if (x.files !== undefined && !isRecord(x.files)) bad("$.files", "must be an object");
+  for (const f of localFilesOf(spec)) {
+    const at = `$.files[${JSON.stringify(f)}]`;
+    const file = spec.files?.[f] as unknown;
+    if (!isRecord(file)) bad(at, "is missing");
+    if (typeof file.data !== "string" || !BASE64.test(file.data))
+      bad(`${at}.data`, "must be base64");
+    if (!Number.isInteger(file.mode) || (file.mode as number) < 0 || (file.mode as number) > 0o7777)
+      bad(`${at}.mode`, "must be permission bits");
+  }
+  return spec;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function checkPath(x: unknown, path: string): void {
+  if (typeof x !== "string" || !isAbsolute(x) || x.includes("\0"))
+    bad(path, "must be an absolute path");
+}
+
+function parseModuleSpec(x: Record<string, unknown>): ModuleJobSpec {
+  for (const k of Object.keys(x))
+    if (
+      !["v", "kind", "label", "critical", "atMostOnce", "module", "name", "args", "vars"].includes(
+        k,
+      )
+    )
+      bad(`$.${k}`, "is not allowed");
+  checkPath(x.module, "$.module");
+  if (typeof x.name !== "string" || !EXPORT_NAME.test(x.name))
+    bad("$.name", "must be an export name");
+  if (!Array.isArray(x.args)) bad("$.args", "must be an array");
+  const notJson = notJsonAt(x.args, "$.args");
+  if (notJson !== undefined) bad(notJson, "must be JSON");
+  if (x.vars !== undefined) {
+    if (!isRecord(x.vars)) bad("$.vars", "must be an object");
+    for (const [k, v] of Object.entries(x.vars))
+      if (typeof v !== "string") bad(`$.vars[${JSON.stringify(k)}]`, "must be a string");
+  }
+  return x as unknown as ModuleJobSpec;
 }
 
 /**
@@ -251,12 +558,29 @@ export function nodeFromSpec(spec: NodeSpec, gateways?: Map<string, SshNode>): C
   return parseNode(spec, "$.node", 0, gateways);
 }
 
-/** Build the SshJob a worker runs. */
-export function jobFromSpec(spec: JobSpec, node: CommandNode): SshJob {
-  const commands = spec.commands.map((c) =>
-    c.type === "run"
-      ? run(argOf(c.argv[0] as ArgSpec), ...c.argv.slice(1).map(argOf), c.options ?? {})
-      : runString(c.body, c.args.map(argOf), c.options ?? {}),
-  );
+/**
+ * Build the SshJob a worker runs; `staged` maps the controller's file paths to the worker's
+ * copies of them (see {@link CommandJobSpec.files}).
+ */
+export function jobFromSpec(
+  spec: CommandJobSpec,
+  node: CommandNode,
+  staged: ReadonlyMap<string, string> = new Map(),
+): SshJob {
+  const local = (p: string) => staged.get(p) ?? p;
+  const commands = spec.commands.map((c): Command => {
+    const { includes, ...rest } = c.options ?? {};
+    const o = includes ? { ...rest, includes: includes.map(local) } : rest;
+    switch (c.type) {
+      case "run":
+        return run(argOf(c.argv[0] as ArgSpec), ...c.argv.slice(1).map(argOf), o);
+      case "runString":
+        return runString(c.body, c.args.map(argOf), o);
+      case "runScript":
+        return runScript(local(c.path), c.args.map(argOf), o);
+      case "push":
+        return push(c.locals.map(local), c.remote, o);
+    }
+  });
   return new SshJob(node, commands, { label: spec.label, critical: spec.critical });
 }

@@ -6,6 +6,7 @@
 import { AiorchError, type AiorchErrorCode } from "../errors.ts";
 import type { CommandOutcome } from "../ssh/exec.ts";
 import { SshJobResult } from "../ssh/job.ts";
+import type { JsonValue } from "../trace/types.ts";
 
 /** BullMQ key prefix of every aiorch queue. */
 export const PREFIX = "aiorch";
@@ -42,8 +43,8 @@ export interface WireError {
   facts: Record<string, string | number | boolean | null | readonly string[]>;
 }
 
-/** A command outcome as data. */
-export interface WireOutcome {
+/** A command outcome's fields, with its captured bytes as `B` and its error as `E`. */
+export interface OutcomeShape<B, E> {
   index: number;
   label: string;
   exitCode: number | null;
@@ -51,18 +52,24 @@ export interface WireOutcome {
   durationMs: number;
   ok: boolean;
   stdout?: string;
-  /** base64 of the captured bytes */
-  stdoutBytes?: string;
+  stdoutBytes?: B;
+  /** set for a byte capture (`encoding: "buffer"`) */
+  encoding?: "buffer";
   files?: number;
-  error?: WireError;
+  error?: E;
 }
+
+/** A command outcome as data: the captured bytes as base64. */
+export type WireOutcome = OutcomeShape<string, WireError>;
 
 /** The return value of a queue job. */
 export interface WireResult {
   node: string;
   commands: WireOutcome[];
-  /** variables captured by the job's commands */
+  /** variables captured by the job's commands (set by a module job's function) */
   vars: Record<string, string>;
+  /** what a module job's function returned (absent: undefined) */
+  value?: JsonValue;
   /** set when the job failed (critical command failure, unreachable host…) */
   error?: WireError;
 }
@@ -101,9 +108,16 @@ export function decodeError(w: WireError): AiorchError {
   return new AiorchError(w.code, w.message, w.facts as Record<string, never>);
 }
 
-/** Encode command outcomes. */
-export function encodeOutcomes(outcomes: readonly CommandOutcome[]): WireOutcome[] {
-  return outcomes.map((o) => ({
+/**
+ * One command outcome mapped field by field, the captured bytes and the error through
+ * `bytes` and `error`: the one shape both directions share.
+ */
+function mapOutcome<B, E, OB, OE>(
+  o: OutcomeShape<B, E>,
+  bytes: (b: B) => OB,
+  error: (e: E) => OE,
+): OutcomeShape<OB, OE> {
+  return {
     index: o.index,
     label: o.label,
     exitCode: o.exitCode,
@@ -111,25 +125,27 @@ export function encodeOutcomes(outcomes: readonly CommandOutcome[]): WireOutcome
     durationMs: o.durationMs,
     ok: o.ok,
     ...(o.stdout !== undefined ? { stdout: o.stdout } : {}),
-    ...(o.stdoutBytes !== undefined ? { stdoutBytes: o.stdoutBytes.toString("base64") } : {}),
+    ...(o.stdoutBytes !== undefined ? { stdoutBytes: bytes(o.stdoutBytes) } : {}),
+    ...(o.encoding === "buffer" ? { encoding: "buffer" as const } : {}),
     ...(o.files !== undefined ? { files: o.files } : {}),
-    ...(o.error !== undefined ? { error: encodeError(o.error) } : {}),
-  }));
+    ...(o.error !== undefined ? { error: error(o.error) } : {}),
+  };
+}
+
+/** Encode command outcomes. */
+export function encodeOutcomes(outcomes: readonly CommandOutcome[]): WireOutcome[] {
+  return outcomes.map((o) =>
+    mapOutcome(o as OutcomeShape<Buffer, AiorchError>, (b) => b.toString("base64"), encodeError),
+  );
 }
 
 /** The SshJobResult a worker's answer stands for. */
 export function decodeResult(w: WireResult): SshJobResult {
-  const outcomes: CommandOutcome[] = w.commands.map((o) => ({
-    index: o.index,
-    label: o.label,
-    exitCode: o.exitCode,
-    signal: o.signal,
-    durationMs: o.durationMs,
-    ok: o.ok,
-    ...(o.stdout !== undefined ? { stdout: o.stdout } : {}),
-    ...(o.stdoutBytes !== undefined ? { stdoutBytes: Buffer.from(o.stdoutBytes, "base64") } : {}),
-    ...(o.files !== undefined ? { files: o.files } : {}),
-    ...(o.error !== undefined ? { error: decodeError(o.error) } : {}),
-  }));
+  const outcomes = w.commands.map((o) => {
+    const out = mapOutcome(o, (b: string) => Buffer.from(b, "base64"), decodeError);
+    // a byte capture always has its bytes (an empty one too)
+    if (out.encoding === "buffer") out.stdoutBytes ??= Buffer.alloc(0);
+    return out as CommandOutcome;
+  });
   return new SshJobResult(w.node, outcomes);
 }

@@ -1,19 +1,33 @@
 /**
- * A worker: takes job specs from the BullMQ queue of its site, runs them as SshJobs with
- * its own credentials, streams output lines back as progress and returns the outcomes.
+ * A worker: takes job specs from the BullMQ queue of its site, runs them (command jobs as
+ * SshJobs with its own credentials, module jobs by importing the module and calling the
+ * export), streams output lines back as progress and returns the outcomes or the value.
  * Nodes are cached per spec, so a worker keeps one connection per node across jobs; they
  * close when the worker closes. A cancel message from the controller aborts the job (the
  * remote process group is stopped as in a local run).
  */
-import { hostname } from "node:os";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
 import { type Job as QueueJob, Worker } from "bullmq";
 import { AiorchError } from "../errors.ts";
 import { EventHub } from "../events.ts";
 import { JobCtx } from "../context.ts";
+import { Job, type JobContext, type Resource } from "../job.ts";
+import type { RunFrame } from "../scope.ts";
+import type { JsonValue } from "../trace/types.ts";
 import { connectionOptions, connectRedis, parseRedisUrl } from "./redis.ts";
 import { createNodePool } from "./pool.ts";
-import { jobFromSpec, parseJobSpec } from "./spec.ts";
+import {
+  exportOf,
+  type FileSpec,
+  jobFromSpec,
+  type ModuleJobSpec,
+  notJsonAt,
+  parseJobSpec,
+} from "./spec.ts";
 import {
   CANCEL_CHANNEL,
   cancelKey,
@@ -81,6 +95,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const flushMs = opts.flushMs ?? 50;
   const lockDuration = opts.lockDuration ?? 30_000;
 
+  const modules = createModuleCache();
+
   const processor = async (job: QueueJob, _token?: string, signal?: AbortSignal) => {
     const id = job.id as string;
     const spec = parseJobSpec(job.data);
@@ -93,45 +109,48 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       );
       return { node: "", commands: [], vars: {}, error: encodeError(error) } satisfies WireResult;
     }
-    const node = pool.take(spec.node);
-    const sshJob = jobFromSpec(spec, node);
-    const hub = new EventHub();
-    let lines: WireLine[] = [];
-    let sending: Promise<unknown> = Promise.resolve();
-    const flush = () => {
-      if (lines.length === 0) return sending;
-      const batch = lines;
-      lines = [];
-      sending = sending.then(() => job.updateProgress({ lines: batch }).catch(() => {}));
-      return sending;
-    };
-    const timer = setInterval(flush, flushMs);
-    hub.on((e) => {
-      if (e.type === "job-output")
-        lines.push(e.host === undefined ? [e.stream, e.line] : [e.stream, e.line, e.host]);
-    });
-    const vars: Record<string, string> = {};
-    const ctx = new JobCtx(sshJob, {
-      scope: { vars, resources: pool.resources },
+    const out = streamOutput(job, flushMs);
+    const frame = (vars: Record<string, string>, resources: Set<Resource>) => ({
+      scope: { vars, resources },
       signal: signal ?? new AbortController().signal,
       path: [],
-      hub,
+      hub: out.hub,
     });
     log(`start ${spec.label} (${id})`);
     try {
-      const result = await sshJob.run(ctx);
-      return {
-        node: result.node,
-        commands: encodeOutcomes(result.commands),
-        vars,
-      } satisfies WireResult;
+      if (spec.kind === "module") {
+        const fn = await modules.load(spec);
+        return await runModule({ spec, fn, frame, signal });
+      }
+      const staged = await stageFiles(spec.files);
+      const node = pool.take(spec.node);
+      const vars: Record<string, string> = {};
+      try {
+        const sshJob = jobFromSpec(spec, node, staged.paths);
+        const ctx = new JobCtx(sshJob, frame(vars, pool.resources));
+        const result = await sshJob.run(ctx);
+        return {
+          node: result.node,
+          commands: encodeOutcomes(result.commands),
+          vars,
+        } satisfies WireResult;
+      } catch (err) {
+        if (signal?.aborted) throw err instanceof Error ? err : new Error(String(err));
+        return {
+          node: node.name,
+          commands: [],
+          vars,
+          error: encodeError(err),
+        } satisfies WireResult;
+      } finally {
+        pool.release(node);
+        await staged.remove();
+      }
     } catch (err) {
       if (signal?.aborted) throw err instanceof Error ? err : new Error(String(err));
-      return { node: node.name, commands: [], vars, error: encodeError(err) } satisfies WireResult;
+      return { node: "", commands: [], vars: {}, error: encodeError(err) } satisfies WireResult;
     } finally {
-      pool.release(node);
-      clearInterval(timer);
-      await flush();
+      await out.close();
       log(`end ${spec.label} (${id})`);
     }
   };
@@ -169,4 +188,141 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       return closing;
     },
   };
+}
+
+/** Output lines of a queue job, sent as its progress every `flushMs` and at the end. */
+function streamOutput(job: QueueJob, flushMs: number) {
+  const hub = new EventHub();
+  let lines: WireLine[] = [];
+  let sending: Promise<unknown> = Promise.resolve();
+  const flush = () => {
+    if (lines.length === 0) return sending;
+    const batch = lines;
+    lines = [];
+    sending = sending.then(() => job.updateProgress({ lines: batch }).catch(() => {}));
+    return sending;
+  };
+  const timer = setInterval(flush, flushMs);
+  hub.on((e) => {
+    if (e.type === "job-output")
+      lines.push(e.host === undefined ? [e.stream, e.line] : [e.stream, e.line, e.host]);
+  });
+  return {
+    hub,
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+type ModuleFn = (ctx: JobContext, ...args: unknown[]) => unknown;
+
+/** The worker's imports of module jobs' modules, each loaded once. */
+function createModuleCache() {
+  const loaded = new Map<string, Promise<Record<string, unknown>>>();
+  return {
+    async load(spec: ModuleJobSpec): Promise<ModuleFn> {
+      let mod = loaded.get(spec.module);
+      if (!mod) {
+        mod = (async () => {
+          // a compiled aiorch imports a .ts module through tsx, as `aiorch run` does
+          await (await import("../cli/load.ts")).registerTsx();
+          return (await import(pathToFileURL(spec.module).href)) as Record<string, unknown>;
+        })();
+        loaded.set(spec.module, mod);
+        // a failed import is tried again by the next job (the file may be deployed since)
+        mod.catch(() => loaded.delete(spec.module));
+      }
+      let m: Record<string, unknown>;
+      try {
+        m = await mod;
+      } catch (err) {
+        throw new AiorchError(
+          "SCENARIO_INVALID",
+          `job "${spec.label}": this worker cannot import ${spec.module} (${(err as Error).message}); workers need the scenario's files at the same paths`,
+          { label: spec.label, file: spec.module },
+        );
+      }
+      const fn = exportOf(m, spec.name);
+      if (typeof fn !== "function")
+        throw new AiorchError(
+          "SCENARIO_INVALID",
+          `job "${spec.label}": ${spec.module} has no exported function "${spec.name}" on this worker`,
+          { label: spec.label, file: spec.module },
+        );
+      return fn as ModuleFn;
+    },
+  };
+}
+
+/**
+ * Run a module job: the function gets a context with the run's variables as sent, its
+ * `log` lines stream back, its `use` resources close when it ends; the result travels as
+ * JSON (a value JSON does not carry fails the job, naming where), with the variables it set.
+ */
+async function runModule(o: {
+  spec: ModuleJobSpec;
+  fn: ModuleFn;
+  frame: (vars: Record<string, string>, resources: Set<Resource>) => RunFrame;
+  signal: AbortSignal | undefined;
+}): Promise<WireResult> {
+  const { spec, fn } = o;
+  const sent = spec.vars ?? {};
+  const vars = { ...sent };
+  const resources = new Set<Resource>();
+  const job = new Job((ctx) => fn(ctx, ...spec.args), {
+    label: spec.label,
+    critical: spec.critical,
+  });
+  const changed = () => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(vars)) if (sent[k] !== v) out[k] = v;
+    return out;
+  };
+  try {
+    const value = await job.run(new JobCtx(job, o.frame(vars, resources)));
+    const at = notJsonAt(value, "$");
+    if (at !== undefined)
+      throw new AiorchError(
+        "JOB_FAILED",
+        `job "${spec.label}": ${spec.name}() returned a value JSON does not carry (at ${at}); results of jobs on workers travel as JSON`,
+        { label: spec.label },
+      );
+    return {
+      node: "",
+      commands: [],
+      vars: changed(),
+      ...(value === undefined ? {} : { value: value as JsonValue }),
+    };
+  } catch (err) {
+    if (o.signal?.aborted) throw err instanceof Error ? err : new Error(String(err));
+    return { node: "", commands: [], vars: changed(), error: encodeError(err) };
+  } finally {
+    for (const r of resources) await r.close().catch(() => {});
+  }
+}
+
+/**
+ * Write the controller's files a command job reads into a private directory of this
+ * worker, each in a folder of its own (same base name and permission bits as there).
+ */
+async function stageFiles(files: Record<string, FileSpec> | undefined) {
+  const paths = new Map<string, string>();
+  if (!files || Object.keys(files).length === 0) return { paths, remove: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), "aiorch-files-"));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    for (const [i, [path, f]] of Object.entries(files).entries()) {
+      const copy = join(dir, String(i), basename(path));
+      await mkdir(dirname(copy), { mode: 0o700 });
+      await writeFile(copy, Buffer.from(f.data, "base64"), { mode: 0o600 });
+      await chmod(copy, f.mode);
+      paths.set(path, copy);
+    }
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+  return { paths, remove };
 }

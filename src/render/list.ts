@@ -137,11 +137,13 @@ export function debriefLines(input: DebriefInput): DebriefLine[] {
     for (const p of input.problems)
       push("plain", `shutdown: ${p.label}: ${describeError(p.error)}`);
   }
-  // detached services: what the run started on purpose and did not stop
+  // detached services: what the run started on purpose and did not stop: the result of a
+  // done one, or the error of one whose readiness failed (its `leftRunning` fact)
   const left = inInsertionOrder(plan).flatMap((n) => {
     const st = status.get(n.id);
-    const r =
-      st?.state === "done" ? (st.result as { leftRunning?: unknown } | undefined) : undefined;
+    const r = (st?.state === "done" ? (st.failed ? st.error : st.result) : undefined) as
+      | { leftRunning?: unknown }
+      | undefined;
     return !n.group && typeof r === "object" && r !== null && typeof r.leftRunning === "string"
       ? [r.leftRunning]
       : [];

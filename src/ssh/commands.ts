@@ -31,8 +31,20 @@ export interface CommandOptions extends BaseCommandOptions {
   env?: Readonly<Record<string, Arg>>;
   /** working directory @default the remote home */
   cwd?: string;
-  /** store stdout (one trailing newline dropped) in `ctx.vars[capture]` */
+  /**
+   * Capture stdout under this name: with the default `encoding: "utf8"`, as text (one
+   * trailing newline dropped) in `ctx.vars[capture]` and the outcome's `stdout`.
+   */
   capture?: string;
+  /**
+   * How `capture` keeps stdout: `"utf8"` decodes it into a variable; `"buffer"` keeps every
+   * byte as is in the outcome's `stdoutBytes` (binary data, invalid UTF-8, CRLF: nothing
+   * changed, no newline dropped) and sets no variable (variables are text for shell words).
+   * Needs `capture`.
+   * @default "utf8"
+   * @example run("cat", "image.png", { capture: "png", encoding: "buffer" })
+   */
+  encoding?: "utf8" | "buffer";
   /**
    * Detach the command from the channel: stdin, stdout and stderr go to /dev/null, so
    * `run("server &", { ignoreOutputs: true })` returns once the shell is done instead of
@@ -152,6 +164,18 @@ function checkOptions<T extends BaseCommandOptions>(o: T | undefined, what: stri
     throw new AiorchError("INVALID_ARGUMENT", `${what}: capture must be a variable name`, {
       option: "capture",
     });
+  if (c.encoding !== undefined && c.encoding !== "utf8" && c.encoding !== "buffer")
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      `${what}: encoding must be "utf8" or "buffer", got ${JSON.stringify(c.encoding)}`,
+      { option: "encoding" },
+    );
+  if (c.encoding !== undefined && c.capture === undefined)
+    throw new AiorchError(
+      "INVALID_ARGUMENT",
+      `${what}: encoding ${JSON.stringify(c.encoding)} applies to a capture: give capture too`,
+      { option: "encoding" },
+    );
   return opts;
 }
 
@@ -324,7 +348,13 @@ export function commandLabel(c: Command, vars?: Vars): string {
 
 const REDACTED = Object.freeze({ $redacted: true });
 
-function describeArg(a: Arg): unknown {
+/** @internal env as recorded: names only, every value `{ $redacted: true }` (src/redact.ts) */
+export function describeEnv(env: Readonly<Record<string, Arg>>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(env).map((n) => [n, REDACTED]));
+}
+
+/** @internal an argument as recorded: as is, `{ raw }`, or `{ deferred: source }` */
+export function describeArg(a: Arg): unknown {
   if (isRawWord(a)) return { raw: a.text };
   return typeof a === "function" ? { deferred: a.toString() } : a;
 }
@@ -336,10 +366,7 @@ function describeOptions(
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined) continue;
     // env values are never recorded (src/redact.ts): names only
-    out[k] =
-      k === "env"
-        ? Object.fromEntries(Object.keys(v as Record<string, Arg>).map((n) => [n, REDACTED]))
-        : v;
+    out[k] = k === "env" ? describeEnv(v as Record<string, Arg>) : v;
   }
   return out;
 }

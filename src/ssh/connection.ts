@@ -10,6 +10,7 @@ import { AiorchError } from "../errors.ts";
 import { SshChannelError, SshConnectError } from "./errors.ts";
 import { ProcessGroups } from "./groups.ts";
 import { abortReason, Semaphore } from "./limits.ts";
+import { pauseWhileBehind } from "./pressure.ts";
 
 /** Host key policy: verify against known_hosts, record unknown keys, or no check at all. */
 export type HostKeyPolicy = "verify" | "accept-new" | "off";
@@ -169,8 +170,15 @@ export class SshConnection {
     let forced = false;
     const done = new Promise<ExecStatus>((resolve, reject) => {
       let status: ExecStatus | undefined;
-      channel.on("data", (chunk: Buffer) => opts.onStdout(chunk));
-      channel.stderr.on("data", (chunk: Buffer) => opts.onStderr(chunk));
+      // a sink behind (an -o file, a slow stdout): stop reading, the SSH window closes
+      channel.on("data", (chunk: Buffer) => {
+        opts.onStdout(chunk);
+        pauseWhileBehind(channel);
+      });
+      channel.stderr.on("data", (chunk: Buffer) => {
+        opts.onStderr(chunk);
+        pauseWhileBehind(channel.stderr);
+      });
       channel.on("exit", (code: number | null, sig?: string) => {
         status = { exitCode: code ?? null, signal: sig ? sig.replace(/^SIG/, "") : null };
       });
@@ -188,6 +196,9 @@ export class SshConnection {
         handleEvent(): void {
           forced = true;
           try {
+            // a channel paused for a sink must still reach its close
+            channel.resume();
+            channel.stderr.resume();
             channel.close();
           } catch {
             // already closed

@@ -11,6 +11,7 @@ import { ByteCollector, TailBuffer } from "./lines.ts";
 import { quoteArg } from "./quote.ts";
 import {
   checkService,
+  describeService,
   passCheck,
   READY_INTERVAL_MS,
   type ServiceOptions,
@@ -47,6 +48,7 @@ export class DetachedServiceJob extends AbstractJob<LeftRunning> {
   readonly node: CommandNode;
   readonly command: string;
   private readonly opts: ServiceOptions;
+  private left: LeftRunning | undefined;
 
   constructor(node: CommandNode, command: string, opts: ServiceOptions) {
     checkService(command, opts);
@@ -74,7 +76,17 @@ export class DetachedServiceJob extends AbstractJob<LeftRunning> {
     return "Service";
   }
 
+  /**
+   * The process this job left running, whatever the job's end: set once it is spawned, kept
+   * when its readiness check fails, times out or the run is cancelled meanwhile (the run
+   * never stops it), cleared when it was seen to have exited. The debrief lists it.
+   */
+  get leftRunning(): LeftRunning | undefined {
+    return this.left;
+  }
+
   async run(ctx: JobContext): Promise<LeftRunning> {
+    this.left = undefined;
     const name = this.label.replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 40);
     const log =
       this.opts.log !== undefined
@@ -104,15 +116,54 @@ export class DetachedServiceJob extends AbstractJob<LeftRunning> {
         { label: this.label, host: this.node.host, command: this.command },
       );
     const left = new LeftRunning(this.node.name, pid, path);
+    this.left = left;
     ctx.log(left.leftRunning);
-    await this.whenReady(ctx, path);
-    return left;
+    const why = await this.whenReady(ctx, path);
+    if (why === undefined) return left;
+    // not ready: the process is not stopped; say whether it still runs
+    const alive = await this.isAlive(pid, ctx);
+    if (alive === false) this.left = undefined;
+    throw new AiorchError(
+      "NOT_READY",
+      `${why.message}; ${alive === false ? `its process (pid ${pid}) has exited on ${this.node.name}` : left.leftRunning}`,
+      {
+        label: this.label,
+        host: this.node.host,
+        cause: why.cause,
+        // the debrief lists it from here: the job failed, the process runs on
+        ...(alive === false ? {} : { leftRunning: left.leftRunning }),
+      },
+    );
   }
 
-  /** Its readiness check, within `readyTimeout`; a failure leaves the process running. */
-  private async whenReady(ctx: JobContext, log: string): Promise<void> {
+  /** Whether `pid` still runs: false when seen gone, undefined when it could not be checked. */
+  private async isAlive(pid: number, ctx: JobContext): Promise<boolean | undefined> {
+    try {
+      const status = await this.node.exec({
+        // a zombie (under an init that does not reap, as in containers) has exited too;
+        // without procfs, kill -0
+        command:
+          `if [ -r /proc/${pid}/stat ]; then case "$(sed 's/.*) //' /proc/${pid}/stat)" in ` +
+          `Z*|X*) exit 1;; esac; exit 0; fi; [ -d /proc/self ] && exit 1; kill -0 ${pid} 2>/dev/null`,
+        ctx,
+        // the run may be ending: a short probe of its own
+        signal: AbortSignal.timeout(3000),
+        onStdout: () => undefined,
+        onStderr: () => undefined,
+      });
+      return status.exitCode === 0 ? true : status.exitCode === 1 ? false : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Its readiness check, within `readyTimeout`: why it did not pass, or undefined. */
+  private async whenReady(
+    ctx: JobContext,
+    log: string,
+  ): Promise<{ message: string; cause: unknown } | undefined> {
     const { ready, readyTimeout } = this.opts;
-    if (ready === undefined) return;
+    if (ready === undefined) return undefined;
     const bound = new AbortController();
     const timer =
       readyTimeout !== undefined
@@ -127,13 +178,13 @@ export class DetachedServiceJob extends AbstractJob<LeftRunning> {
         interval: this.opts.readyInterval ?? READY_INTERVAL_MS,
         log,
       });
+      return undefined;
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      throw new AiorchError(
-        "NOT_READY",
-        `detached service "${this.label}" not ready${readyTimeout !== undefined && bound.signal.aborted ? ` within ${readyTimeout} ms` : ""}: ${why}`,
-        { label: this.label, host: this.node.host, cause: e },
-      );
+      return {
+        message: `detached service "${this.label}" not ready${readyTimeout !== undefined && bound.signal.aborted ? ` within ${readyTimeout} ms` : ""}: ${why}`,
+        cause: e,
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -144,6 +195,10 @@ export class DetachedServiceJob extends AbstractJob<LeftRunning> {
   }
 
   override describe(): JobDescription {
-    return { kind: "service", node: this.node.describe(), command: this.command, detach: true };
+    return {
+      kind: "service",
+      node: this.node.describe(),
+      ...describeService(this.command, this.opts),
+    };
   }
 }

@@ -27,30 +27,50 @@ import { quoteArg } from "./quote.ts";
 import { CommandStopper, type StopHolder } from "./stop.ts";
 import type { CommandNode, StagedFile } from "./types.ts";
 
-/** What a command did. */
-export interface CommandResult {
+/** What every command did, whatever it captured. */
+export interface CommandResultBase {
   /** exit code, null when killed by a signal or for push/pull failures */
   exitCode: number | null;
   /** signal name (`TERM`) when killed by one */
   signal: string | null;
-  /** stdout when `capture` is set (one trailing newline dropped) */
-  stdout?: string;
-  /** the same, as raw bytes */
-  stdoutBytes?: Buffer;
   /** files copied, for push/pull */
   files?: number;
   durationMs: number;
 }
 
+/** Stdout captured as text (`capture` with the default `encoding: "utf8"`), or nothing captured. */
+export interface TextCapture {
+  encoding?: "utf8";
+  /** stdout when `capture` is set, decoded as UTF-8, one trailing newline dropped */
+  stdout?: string;
+  /** the same bytes before decoding */
+  stdoutBytes?: Buffer;
+}
+
+/** Stdout captured as bytes (`capture` with `encoding: "buffer"`). */
+export interface BytesCapture {
+  encoding: "buffer";
+  /** never a decoded copy: read `stdoutBytes` */
+  stdout?: undefined;
+  /** every byte the command wrote to stdout, as is (no newline dropped, nothing decoded) */
+  stdoutBytes: Buffer;
+}
+
+/**
+ * What a command did: narrow on `encoding` to read a byte capture,
+ * `if (o.encoding === "buffer") o.stdoutBytes` (a `Buffer`).
+ */
+export type CommandResult = CommandResultBase & (TextCapture | BytesCapture);
+
 /** Outcome of one command of a job. */
-export interface CommandOutcome extends CommandResult {
+export type CommandOutcome = CommandResult & {
   index: number;
   /** the command's label, deferred arguments rendered */
   label: string;
   ok: boolean;
   /** why it failed */
   error?: AiorchError;
-}
+};
 
 /** @internal what a command runs with */
 export interface ExecContext extends StopHolder {
@@ -153,14 +173,8 @@ async function runLine(
       signal: status.signal,
       durationMs,
       ok: true,
+      ...captureOf(captured, opts),
     };
-    if (captured && opts.capture !== undefined) {
-      let bytes = captured.bytes();
-      if (bytes.length > 0 && bytes[bytes.length - 1] === 10)
-        bytes = bytes.subarray(0, bytes.length - 1);
-      result.stdoutBytes = bytes;
-      result.stdout = bytes.toString("utf8");
-    }
     const facts = {
       host: node.host,
       user: node.user,
@@ -185,7 +199,9 @@ async function runLine(
         { ...facts, stderrTail: last },
       );
     }
-    if (opts.capture !== undefined) ctx.vars[opts.capture] = result.stdout ?? "";
+    // a variable is text for shell words: a byte capture stays in the outcome only
+    if (opts.capture !== undefined && result.encoding !== "buffer")
+      ctx.vars[opts.capture] = result.stdout ?? "";
     return result;
   } catch (e) {
     if (stopper.timedOut)
@@ -205,7 +221,20 @@ async function runLine(
   }
 }
 
-type CommandOutcomeBase = Omit<CommandOutcome, "index" | "label">;
+type CommandOutcomeBase = CommandResultBase &
+  (TextCapture | BytesCapture) & { ok: boolean; error?: AiorchError };
+
+/** The captured stdout: exact bytes, or text with one trailing newline dropped. */
+function captureOf(
+  captured: ByteCollector | undefined,
+  opts: CommandOptions,
+): TextCapture | BytesCapture {
+  if (!captured || opts.capture === undefined) return {};
+  const all = captured.bytes();
+  if (opts.encoding === "buffer") return { encoding: "buffer", stdoutBytes: all };
+  const bytes = all.length > 0 && all[all.length - 1] === 10 ? all.subarray(0, -1) : all;
+  return { stdoutBytes: bytes, stdout: bytes.toString("utf8") };
+}
 
 async function readLocal(path: string, node: CommandNode, what: string): Promise<Buffer> {
   try {

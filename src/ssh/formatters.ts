@@ -7,6 +7,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import type { JobOutputEvent, RunEvent } from "../events.ts";
+import { holdUntilDrained } from "./pressure.ts";
 
 /** Where formatted lines go. */
 export interface LineSink {
@@ -17,7 +18,9 @@ export interface LineSink {
 
 /** A process stream as a sink taking text and bytes. */
 function streamSink(s: NodeJS.WriteStream): LineSink {
-  return { write: (t) => s.write(t), writeBytes: (b) => s.write(b) };
+  // a slow reader (a pipe): the commands pause until it drains (src/ssh/pressure.ts)
+  const put = (x: string | Uint8Array) => s.write(x) || holdUntilDrained(s);
+  return { write: put, writeBytes: put };
 }
 
 /** A formatter: a run listener plus a `close()` flushing its files. */
@@ -140,8 +143,12 @@ export function fileFormatter(opts: FileFormatterOptions): OutputFormatter {
     listener(event) {
       if (event.type !== "job-output" || event.stream === "log") return;
       const f = file(event.host ?? "local", event.stream === "stdout" ? "out" : "err");
-      if (template === FORMATS.raw && event.bytes) f.write(event.bytes);
-      else f.write(`${expandTemplate(template, event)}\n`);
+      const ok =
+        template === FORMATS.raw && event.bytes
+          ? f.write(event.bytes)
+          : f.write(`${expandTemplate(template, event)}\n`);
+      // the disk is behind: the commands pause until the file drains (src/ssh/pressure.ts)
+      if (!ok) holdUntilDrained(f);
     },
     close: () =>
       Promise.all([...files.values()].map((f) => new Promise<void>((r) => f.end(() => r())))).then(

@@ -42,7 +42,13 @@ export {
   SshFileError,
   SshHostKeyError,
 } from "./errors.ts";
-export type { CommandOutcome, CommandResult } from "./exec.ts";
+export type {
+  BytesCapture,
+  CommandOutcome,
+  CommandResult,
+  CommandResultBase,
+  TextCapture,
+} from "./exec.ts";
 export {
   expandTemplate,
   FORMATS,

@@ -217,6 +217,7 @@ export class SshJob extends AbstractJob<SshJobResult> {
           durationMs: c.durationMs,
           ...(c.files === undefined ? {} : { files: c.files }),
           ...(c.stdoutBytes === undefined ? {} : { stdout: c.stdoutBytes.toString("base64") }),
+          ...(c.encoding === "buffer" ? { encoding: "buffer" } : {}),
         })),
       },
     };
@@ -236,7 +237,9 @@ export class SshJob extends AbstractJob<SshJobResult> {
     const outcomes = (r.commands as Record<string, unknown>[]).map((c, i): CommandOutcome => {
       const bytes = typeof c.stdout === "string" ? Buffer.from(c.stdout, "base64") : undefined;
       const capture = (this.commands[i]?.options as { capture?: string } | undefined)?.capture;
-      if (capture !== undefined) ctx.vars[capture] = bytes?.toString("utf8") ?? "";
+      // a byte capture comes back as bytes, and sets no variable (as when it ran)
+      const asBytes = c.encoding === "buffer";
+      if (capture !== undefined && !asBytes) ctx.vars[capture] = bytes?.toString("utf8") ?? "";
       return {
         index: i,
         label: String(c.label ?? ""),
@@ -245,7 +248,11 @@ export class SshJob extends AbstractJob<SshJobResult> {
         durationMs: typeof c.durationMs === "number" ? c.durationMs : 0,
         ok: true,
         ...(typeof c.files === "number" ? { files: c.files } : {}),
-        ...(bytes ? { stdout: bytes.toString("utf8"), stdoutBytes: bytes } : {}),
+        ...(asBytes
+          ? { encoding: "buffer" as const, stdoutBytes: bytes ?? Buffer.alloc(0) }
+          : bytes
+            ? { stdout: bytes.toString("utf8"), stdoutBytes: bytes }
+            : {}),
       };
     });
     return new SshJobResult(r.node, outcomes);

@@ -4,13 +4,15 @@
  * push/pull copy files; scripts are staged in a private temp dir and removed afterwards.
  */
 import { spawn } from "node:child_process";
-import { chmod, cp, lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import type { JobContext, Resource } from "../job.ts";
 import type { ExecStatus } from "./connection.ts";
-import { SshChannelError, SshFileError } from "./errors.ts";
+import { SshChannelError } from "./errors.ts";
 import { ProcessGroups, stopNotConfirmed } from "./groups.ts";
+import { copyPaths } from "./local-copy.ts";
+import { pauseWhileBehind } from "./pressure.ts";
 import { abortReason } from "./limits.ts";
 import type { CommandNode, NodeExecOptions, StagedFile } from "./types.ts";
 
@@ -75,10 +77,21 @@ export class LocalNode implements CommandNode {
         }
       };
       const closer = opts.closeSignal ?? opts.signal;
-      const onClose = () => kill?.("KILL");
+      const onClose = () => {
+        kill?.("KILL");
+        child.stdout.resume();
+        child.stderr.resume();
+      };
       closer?.addEventListener("abort", onClose, { once: true });
-      child.stdout.on("data", (c: Buffer) => opts.onStdout(c));
-      child.stderr.on("data", (c: Buffer) => opts.onStderr(c));
+      // a sink behind (an -o file, a slow stdout): stop reading, the pipe fills, it waits
+      child.stdout.on("data", (c: Buffer) => {
+        opts.onStdout(c);
+        pauseWhileBehind(child.stdout);
+      });
+      child.stderr.on("data", (c: Buffer) => {
+        opts.onStderr(c);
+        pauseWhileBehind(child.stderr);
+      });
       child.once("error", (err) => {
         closer?.removeEventListener("abort", onClose);
         reject(
@@ -104,12 +117,35 @@ export class LocalNode implements CommandNode {
     return done;
   }
 
-  async push(opts: { locals: readonly string[]; remote: string }): Promise<number> {
-    return copyPaths(opts.locals, opts.remote, this);
+  /** Copy local paths; stops (no write after) when `signal` (the run) or `stop` (a timeout) aborts. */
+  async push(opts: {
+    locals: readonly string[];
+    remote: string;
+    signal?: AbortSignal;
+    stop?: AbortSignal | undefined;
+  }): Promise<number> {
+    return this.#copy(opts.locals, opts.remote, opts);
   }
 
-  async pull(opts: { remotes: readonly string[]; local: string }): Promise<number> {
-    return copyPaths(opts.remotes, opts.local, this);
+  /** The same as {@link push}, the other way round (both sides are this machine). */
+  async pull(opts: {
+    remotes: readonly string[];
+    local: string;
+    signal?: AbortSignal;
+    stop?: AbortSignal | undefined;
+  }): Promise<number> {
+    return this.#copy(opts.remotes, opts.local, opts);
+  }
+
+  /** Copy; stopped by the run's signal or the transfer's own stop, whichever aborts first. */
+  #copy(
+    sources: readonly string[],
+    dest: string,
+    o: { signal?: AbortSignal; stop?: AbortSignal | undefined },
+  ): Promise<number> {
+    const all = [o.signal, o.stop].filter((x): x is AbortSignal => x !== undefined);
+    const signal = all.length > 1 ? AbortSignal.any(all) : all[0];
+    return copyPaths({ sources, dest, node: this, signal });
   }
 
   async stage(opts: { files: readonly StagedFile[]; signal?: AbortSignal; ctx?: JobContext }) {
@@ -137,38 +173,4 @@ function safeUser(): string {
   } catch {
     return "localuser";
   }
-}
-
-/** cp with the same rules as SFTP push/pull (see sftp.ts). */
-async function copyPaths(
-  sources: readonly string[],
-  dest: string,
-  node: LocalNode,
-): Promise<number> {
-  const contents = sources.some((s) => s.endsWith("/"));
-  let destIsDir = dest.endsWith("/") || sources.length > 1 || contents;
-  if (!destIsDir)
-    destIsDir = await lstat(dest).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-  if (destIsDir) await mkdir(dest, { recursive: true });
-  let n = 0;
-  for (const src of sources) {
-    const st = await lstat(src).catch(() => undefined);
-    if (!st)
-      throw new SshFileError(`copy: ${src} not found`, {
-        host: node.host,
-        user: node.user,
-        file: src,
-      });
-    const target = !destIsDir
-      ? dest
-      : st.isDirectory() && src.endsWith("/")
-        ? dest
-        : join(dest, basename(src));
-    await cp(src, target, { recursive: true, force: true, preserveTimestamps: false });
-    n++;
-  }
-  return n;
 }

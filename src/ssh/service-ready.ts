@@ -7,7 +7,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AiorchError } from "../errors.ts";
 import type { JobContext, JobOptions, ReadyCheck } from "../job.ts";
-import { type Arg, commandLine, type RunCommand, shellWord } from "./commands.ts";
+import {
+  type Arg,
+  commandLine,
+  describeArg,
+  describeEnv,
+  type RunCommand,
+  shellWord,
+} from "./commands.ts";
 import { describeExit, isAllowedExit } from "./exec.ts";
 import { ByteCollector, TailBuffer } from "./lines.ts";
 import { isEnvName, quoteArg } from "./quote.ts";
@@ -184,4 +191,34 @@ export async function passCheck(opts: {
     host: opts.node.host,
     command: what,
   });
+}
+
+/**
+ * @internal a service as recorded (traces, codegen): its command, its readiness (a command's
+ * words, a pattern's source and flags, or `{ function: true }`, which cannot be replayed),
+ * its options; env values never (names only).
+ */
+export function describeService(command: string, opts: ServiceOptions): Record<string, unknown> {
+  const { ready } = opts;
+  const out: Record<string, unknown> = { command };
+  if (ready instanceof RegExp)
+    out.ready = { output: ready.source, ...(ready.flags ? { flags: ready.flags } : {}) };
+  else if (typeof ready === "function") out.ready = { function: true };
+  else if (ready !== undefined)
+    out.ready = {
+      run: ready.argv.map(describeArg),
+      ...(ready.options.allowedExits ? { allowedExits: [...ready.options.allowedExits] } : {}),
+    };
+  if (opts.env) out.env = describeEnv(opts.env);
+  for (const k of [
+    "readyTimeout",
+    "readyInterval",
+    "cwd",
+    "stopSignal",
+    "stopTimeout",
+    "log",
+  ] as const)
+    if (opts[k] !== undefined) out[k] = opts[k];
+  if (opts.detach) out.detach = true;
+  return out;
 }

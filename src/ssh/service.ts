@@ -14,6 +14,7 @@ import { LineSplitter } from "./lines.ts";
 import {
   checkService,
   deferred,
+  describeService,
   engineReady,
   READY_INTERVAL_MS,
   type ServiceOptions,
@@ -153,6 +154,10 @@ export class ServiceJob extends AbstractJob<ExecStatus> {
   }
 
   override describe(): JobDescription {
-    return { kind: "service", node: this.node.describe(), command: this.command };
+    return {
+      kind: "service",
+      node: this.node.describe(),
+      ...describeService(this.command, this.opts),
+    };
   }
 }

@@ -162,20 +162,59 @@ function arg(v: unknown, path: string): void {
 function commandOptions(v: unknown, path: string): void {
   const o = obj(v, path);
   for (const k of ["label", "cwd", "capture", "remoteName"]) opt(o, k, path, str);
+  opt(o, "encoding", path, (x, p) => {
+    if (x !== "utf8" && x !== "buffer") throw new ShapeError(p, '"utf8" or "buffer"', x);
+  });
   opt(o, "timeout", path, (x, p) => num(x, p, 0));
   opt(o, "includes", path, strings);
   opt(o, "allowedExits", path, (x, p) =>
     arr(x, p).forEach((e, i) => (typeof e === "number" ? num(e, at(p, i)) : str(e, at(p, i)))),
   );
-  opt(o, "env", path, (x, p) => {
-    for (const [name, value] of Object.entries(obj(x, p))) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-        throw new ShapeError(at(p, name), "a shell variable name", name);
-      const e = value as Obj | null;
-      if (e && typeof e === "object" && !Array.isArray(e) && e.$redacted === true) continue;
-      arg(value, at(p, name));
-    }
+  opt(o, "env", path, env);
+}
+
+/** `env` as recorded: shell variable names, values `{ $redacted: true }` or arguments. */
+function env(x: unknown, p: string): void {
+  for (const [name, value] of Object.entries(obj(x, p))) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new ShapeError(at(p, name), "a shell variable name", name);
+    const e = value as Obj | null;
+    if (e && typeof e === "object" && !Array.isArray(e) && e.$redacted === true) continue;
+    arg(value, at(p, name));
+  }
+}
+
+/** A service as recorded (describeService): its command, readiness and options. */
+function service(o: Obj, path: string): void {
+  node(o.node, at(path, "node"));
+  str(o.command, at(path, "command"));
+  opt(o, "ready", path, (x, p) => {
+    const r = obj(x, p);
+    if (r.output !== undefined) {
+      str(r.output, at(p, "output"));
+      opt(r, "flags", p, str);
+      try {
+        new RegExp(r.output as string, (r.flags as string | undefined) ?? "");
+      } catch {
+        throw new ShapeError(at(p, "output"), "a valid regular expression", r.output);
+      }
+    } else if (r.run !== undefined) {
+      arr(r.run, at(p, "run")).forEach((a, i) => arg(a, at(at(p, "run"), i)));
+      opt(r, "allowedExits", p, (y, q) =>
+        arr(y, q).forEach((e, i) => (typeof e === "number" ? num(e, at(q, i)) : str(e, at(q, i)))),
+      );
+    } else if (r.function !== true)
+      throw new ShapeError(p, "{ output }, { run } or { function: true }", x);
   });
+  for (const k of ["readyTimeout", "readyInterval", "stopTimeout"])
+    opt(o, k, path, (x, p) => num(x, p, 0));
+  for (const k of ["cwd", "log"]) opt(o, k, path, str);
+  opt(o, "stopSignal", path, (x, p) => {
+    if (typeof x !== "string" || !/^(SIG)?[A-Z0-9]+$/.test(x))
+      throw new ShapeError(p, "a signal name", x);
+  });
+  opt(o, "detach", path, bool);
+  opt(o, "env", path, env);
 }
 
 function command(v: unknown, path: string): void {
@@ -230,6 +269,8 @@ function work(v: unknown, path: string): void {
     node(o.node, at(path, "node"));
     const p = at(path, "commands");
     arr(o.commands, p).forEach((c, i) => command(c, at(p, i)));
+  } else if (kind === "service") {
+    service(o, path);
   } else if (kind === "replay") {
     const p = at(path, "replay");
     const r = obj(o.replay, p);

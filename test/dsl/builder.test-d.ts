@@ -6,7 +6,13 @@
 import { describe, expectTypeOf, test } from "vitest";
 import { dynamicScenario, type ForeverOutcome, type Outcome, scenario } from "../../dsl/index.ts";
 import type { Scheduler } from "../../src/index.ts";
-import { LocalNode, run, type SshJobResult } from "../../src/ssh/index.ts";
+import {
+  type ExecStatus,
+  type LeftRunning,
+  LocalNode,
+  run,
+  type SshJobResult,
+} from "../../src/ssh/index.ts";
 
 const base = scenario("s")
   .job("fetch", async () => 42)
@@ -189,6 +195,42 @@ describe("results", () => {
   });
 });
 
+describe(".service", () => {
+  const node = new LocalNode();
+  test("dependents read a ForeverOutcome of how it ended; detached, its LeftRunning", () => {
+    base
+      .service("web", node, "python3 -m http.server", { ready: run("nc -z localhost 8000") })
+      .service("bg", node, "sleep 60", { detach: true, ready: /up/, readyTimeout: 5_000 })
+      .service("opt", node, "sleep 60", { detach: true, critical: false, after: ["web"] })
+      .service("mon", node, "vmstat 1", { ready: async () => {}, stopSignal: "INT" })
+      .job(
+        "client",
+        async ({ results }) => {
+          expectTypeOf(results.web).toEqualTypeOf<ForeverOutcome<ExecStatus>>();
+          expectTypeOf(results.mon).toEqualTypeOf<ForeverOutcome<ExecStatus>>();
+          expectTypeOf(results.bg).toEqualTypeOf<LeftRunning>();
+          expectTypeOf(results.opt).toEqualTypeOf<Outcome<LeftRunning>>();
+          expectTypeOf(results.bg.pid).toEqualTypeOf<number>();
+        },
+        { after: ["web", "bg", "opt", "mon"] },
+      );
+  });
+
+  test("detach must be a literal; ready is a command, a pattern or a function", () => {
+    const flag = Math.random() > 0.5;
+    // @ts-expect-error detach must be the literal true or false
+    base.service("a", node, "sleep 1", { detach: flag });
+    // @ts-expect-error a string is no readiness check (run("...") or /pattern/)
+    base.service("b", node, "sleep 1", { ready: "nc -z localhost 80" });
+    // @ts-expect-error unknown label
+    base.service("c", node, "sleep 1", { after: ["nope"] });
+    // @ts-expect-error duplicate label
+    base.service("fetch", node, "sleep 1");
+    // @ts-expect-error a service is forever (or detached): no forever option
+    base.service("d", node, "sleep 1", { forever: true });
+  });
+});
+
 describe("fan-out, composition, SSH", () => {
   test(".each: one result per item; item type from the list or the params", () => {
     scenario("s", { params: { hosts: "a,b" } })
@@ -243,6 +285,21 @@ describe("fan-out, composition, SSH", () => {
         },
         { after: ["probe", "build", "fan"] },
       );
+  });
+
+  test("atMostOnce: a boolean on .job / .ssh / .local / .sshEach and the dynamic addJob, not on .each / .include", () => {
+    base
+      .job("m", async () => 1, { atMostOnce: true })
+      .ssh("s", new LocalNode(), [run("true")], { atMostOnce: true, critical: false })
+      .local("l", "true", { atMostOnce: false })
+      .sshEach("e", [new LocalNode()], [run("true")], { atMostOnce: true, window: 2 });
+    dynamicScenario("d").addJob("a", async () => 1, { atMostOnce: true });
+    // @ts-expect-error atMostOnce is a boolean
+    base.local("x", "true", { atMostOnce: "yes" });
+    // @ts-expect-error .each bodies run in the controller: no atMostOnce
+    base.each("each", [1], async (n) => n, { atMostOnce: true });
+    // @ts-expect-error nor on an included scenario
+    base.include("inc", scenario("sub"), { atMostOnce: true });
   });
 
   test("params are typed from their defaults; build() gives the engine's Scheduler", () => {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, test } from "vitest";
 import { scenario } from "../../dsl/index.ts";
 import { AiorchError, Scheduler } from "../../src/index.ts";
+import { LocalNode, run, type SshJob } from "../../src/ssh/index.ts";
 
 describe("scenario() builder at run time", () => {
   test("builds the Scheduler the engine runs, with typed results passed to bodies", async () => {
@@ -160,6 +161,27 @@ describe("scenario() builder at run time", () => {
     const s = scenario("deploy").job("deploy", async () => "d");
     expect(await s.run()).toBe(true);
     expect(s.build().jobs.map((j) => j.label)).toEqual(["deploy"]);
+  });
+
+  test("atMostOnce reaches the SshJobs of .ssh / .local / .sshEach; a bad value names the job", () => {
+    const s = scenario("s")
+      .ssh("s", new LocalNode(), [run("true")], { atMostOnce: true })
+      .local("l", "true")
+      .sshEach("e", [new LocalNode(), new LocalNode({ shell: "/bin/bash" })], "true", {
+        atMostOnce: true,
+        key: (_n, i) => String(i),
+      })
+      .build();
+    const once = [...s.allJobs()].map((j) => [j.label, (j as SshJob).atMostOnce]);
+    expect(once).toEqual([
+      ["s", true],
+      ["l", false],
+      ["e:0", true],
+      ["e:1", true],
+    ]);
+    expect(() =>
+      scenario("s").local("x", "true", { atMostOnce: "yes" as unknown as boolean }),
+    ).toThrow('job "x": atMostOnce must be true or false, got string');
   });
 
   test("a body's Job is cancelled by the scenario timeout", async () => {

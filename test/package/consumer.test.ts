@@ -4,35 +4,21 @@
  * `tsc --init` TypeScript project, and through `npx aiorch run` / `aiorch check`, also from a
  * folder without package.json. One pack and one install serve every case.
  */
-import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import type { SpawnSyncReturns } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Installed, installPacked, ok, ROOT } from "./install.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
 /** bound of each case: npm, npx and the compiler are slow on a busy machine */
 const SLOW = 240_000;
 const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
+let installed: Installed | undefined;
 let tmp = "";
 let project = "";
-let env: NodeJS.ProcessEnv = {};
 
 function sh(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 180_000 });
-}
-
-function ok(r: SpawnSyncReturns<string>): string {
-  if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+  return (installed as Installed).sh(cmd, args, cwd);
 }
 
 /** The README's example scenario (the `ts run` block after "## Example"). */
@@ -55,22 +41,13 @@ const REPORT = `
 `;
 
 beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), "aiorch-consumer-"));
   // the children start with a check, whatever the suite's setting, and their own cache
-  env = { ...process.env, AIORCH_CACHE_DIR: join(tmp, "cache"), NO_COLOR: "1" };
-  delete env.AIORCH_CHECK;
-  ok(sh("npm", ["pack", "--pack-destination", tmp, "--silent"], ROOT));
-  const tarball = readdirSync(tmp).find((f) => f.endsWith(".tgz"))!;
-  project = join(tmp, "project");
-  mkdirSync(project);
-  ok(sh("npm", ["init", "-y"], project));
-  // dependencies come from the npm cache (filled by the repository's own `npm ci`)
-  const flags = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
-  ok(sh("npm", ["install", ...flags, join(tmp, tarball)], project));
+  installed = installPacked({ prefix: "aiorch-consumer-" });
+  ({ tmp, project } = installed);
 }, 300_000);
 
 afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  installed?.dispose();
 });
 
 describe("installed from the packed tarball", () => {

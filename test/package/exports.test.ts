@@ -61,6 +61,10 @@ describe("entry points", () => {
     ])
       expect(root).not.toContain(name);
     expect(root).toEqual(expect.arrayContaining(["Job", "Scheduler", "AiorchError", "RunEvent"]));
+    // the redaction helpers a scenario needs (a secret known at run time, its own sinks)
+    expect(root).toEqual(
+      expect.arrayContaining(["addSecrets", "maskSecrets", "isSecretName", "MASK"]),
+    );
   });
 
   test("each subpath loads and gives what it names", async () => {
@@ -74,6 +78,11 @@ describe("entry points", () => {
       import("aiorch/queue"),
     ]);
     expect(typeof root.Scheduler).toBe("function");
+    expect([typeof root.addSecrets, typeof root.maskSecrets, root.MASK]).toEqual([
+      "function",
+      "function",
+      "***",
+    ]);
     expect(ssh.SshNode).toBe(root.SshNode);
     expect(typeof ssh.fileFormatter).toBe("function");
     expect(typeof dsl.scenario).toBe("function");

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import type { Sshd } from "../ssh/sshd.ts";
 
 export const SCENARIO = "test/fixtures/scale.scenario.ts";
+/** The module jobs scenario. */
+export const MODULES = "test/fixtures/scale-module.scenario.ts";
 
 /** A world-writable directory for the marker files the remote user appends to. */
 export function markerDir(): string {
@@ -62,7 +64,12 @@ export function killLeftoverRuns(): void {
 
 /** Start `aiorch run SCENARIO --plain ARGS…`. */
 export function startRun(args: string[]): RunProcess {
-  const child = spawn("node", ["bin/aiorch.mjs", "run", SCENARIO, "--plain", ...args], {
+  return startRunOf(SCENARIO, ["--plain", ...args]);
+}
+
+/** Start `aiorch run FILE ARGS…`. */
+export function startRunOf(file: string, args: string[]): RunProcess {
+  const child = spawn("node", ["bin/aiorch.mjs", "run", file, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   runs.push(child);

@@ -3,7 +3,7 @@
  * processes, the test sshd on three loopback addresses, and `aiorch run --redis` of the
  * test scenario (test/fixtures/scale.scenario.ts), compared with the same run done locally.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
@@ -12,11 +12,13 @@ import type { TraceJob, TraceScheduler } from "../../src/trace/types.ts";
 import { type Sshd, startSshd } from "../ssh/sshd.ts";
 import {
   killLeftoverRuns,
+  MODULES,
   markerDir,
   remoteProcesses,
   runsOf,
   scenarioParams,
   startRun,
+  startRunOf,
   waitFor,
 } from "./helpers.ts";
 import {
@@ -110,6 +112,52 @@ describe("aiorch run --redis", { timeout: 60_000 }, () => {
     for (const w of pool) expect(w.output()).toMatch(/start job-\d+/);
     rmSync(local, { force: true });
     rmSync(remote, { force: true });
+  });
+});
+
+describe("module jobs through workers", { timeout: 60_000 }, () => {
+  it("a worker imports the module by path and calls the export; its value is what dependents read; scripts and pushed files travel", async () => {
+    const trace = join(tmpdir(), `aiorch-modules-${process.pid}.json`);
+    const out = marks();
+    const r = startRunOf(MODULES, [
+      ...["--plain", "--record", trace, "--param", `out=${out}`],
+      ...["--redis", redis.url],
+    ]);
+    expect(await r.exit, r.stderr()).toBe(0);
+    expect(r.stderr()).toMatch(/by kind: commands 2 on workers, module 5 on workers, Job 1 here\n/);
+    const jobs = new Map(
+      (JSON.parse(readFileSync(trace, "utf8")) as { scenario: TraceScheduler }).scenario.jobs.map(
+        (j) => [j.label, j as TraceJob],
+      ),
+    );
+    rmSync(trace, { force: true });
+    expect(jobs.get("twice")?.result).toBe(42);
+    expect(jobs.get("twice")?.work).toEqual({
+      kind: "function",
+      module: "../codegen/fixtures/steps.ts",
+      name: "double",
+      args: [21],
+    });
+    expect(JSON.stringify(jobs.get("twice")?.output)).toContain("doubling 21");
+    // run by one of the workers, not by the controller
+    expect(pool.map((w) => w.pid)).toContain(jobs.get("pid")?.result);
+    // the variable captured on a worker reached the next worker; the one set came back
+    expect(jobs.get("tag")?.result).toEqual({ name: "color", value: "blue", seen: "v-1" });
+    expect(jobs.get("sum")?.result).toBe('42 {"name":"color","value":"blue","seen":"v-1"} blue');
+    // the script and its include were staged by the worker from the contents sent
+    expect(JSON.stringify(jobs.get("files")?.output)).toContain(
+      "script x scale-script.sh scale-steps.ts",
+    );
+    expect(pool.some((w) => w.output().includes("start files "))).toBe(true);
+    const script = "test/fixtures/scale-script.sh";
+    const pushed = join(out, "scale-script.sh");
+    expect(readFileSync(pushed, "utf8")).toBe(readFileSync(script, "utf8"));
+    expect(statSync(pushed).mode & 0o777).toBe(statSync(script).mode & 0o777);
+    // its retry was a queue job of its own (the first one is kept by BullMQ, failed)
+    expect(jobs.get("flaky")?.result).toBe("second attempt");
+    expect(jobs.get("map")?.error?.message).toBe(
+      'job "map": aMap() returned a value JSON does not carry (at $); results of jobs on workers travel as JSON',
+    );
   });
 });
 

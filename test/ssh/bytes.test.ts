@@ -3,6 +3,7 @@
  * (random binary data, CRLF, a line longer than the line bound without a newline), compared
  * by checksum; the line splitter bounds every line it keeps and still hands on every byte.
  */
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,6 +65,39 @@ describe("exact bytes", () => {
     expect(out.length).toBe(5_000_006);
     expect(err).toBe(`${sha(out)}\n`);
   });
+});
+
+describe("backpressure", () => {
+  it("-r to a reader that stops reading: the command waits, memory stays flat, every byte arrives", async () => {
+    const size = 300_000_000;
+    const child = spawn(
+      process.execPath,
+      [
+        "bin/aiorch.mjs",
+        "ssh",
+        ...["-l", sshd.user, "-k", sshd.keys.clientKey.path, "--known-hosts", sshd.knownHosts],
+        ...["-t", `127.0.0.12:${sshd.port}`, "-r", "--", `head -c ${size} /dev/zero`],
+      ],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    );
+    const rssMb = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024;
+    let got = 0;
+    child.stdout.on("data", (c: Buffer) => {
+      got += c.length;
+    });
+    child.stdout.pause(); // a reader that is not reading: the pipe fills
+    await new Promise((r) => setTimeout(r, 2500));
+    const paused = rssMb();
+    const during = got;
+    child.stdout.resume();
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(code).toBe(0);
+    expect(got).toBe(size);
+    expect(during).toBeLessThan(size / 4); // it really waited for the reader
+    // without backpressure the received data piles up in the process (hundreds of MB)
+    expect(paused).toBeLessThan(200);
+  }, 60_000);
 });
 
 describe("LineSplitter", () => {

@@ -1,7 +1,9 @@
 /**
  * Services against the real sshd: dependents start once the service is ready (spawned, then
  * its check: a command retried, a pattern on its output, a function), readyTimeout fails it
- * naming it, a detached service is left running (pid, log) and listed in the debrief.
+ * naming it, a detached service is left running (pid, log) and listed in the debrief, also
+ * when its readiness fails or times out; the run's cancellation leaves it running too (each
+ * test kills it).
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Job } from "../../src/job.ts";
@@ -120,6 +122,96 @@ describe("detached services", () => {
     expect(alive.map((p) => p.pid)).toContain(left.pid);
     expect(alive.find((p) => p.pid === left.pid)?.cmdline).toBe("sleep 73");
     process.kill(left.pid, "SIGKILL");
+    expect(await sshd.waitNoLeftovers()).toEqual([]);
+  });
+
+  /** SIGKILL the pids (the test's cleanup), then check nothing of this sshd is left */
+  async function killAll(pids: number[]): Promise<void> {
+    for (const pid of pids)
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    expect(await sshd.waitNoLeftovers()).toEqual([]);
+  }
+
+  test("readiness times out: the job fails, its process still runs and is listed as left running", async () => {
+    const node = nodeOn(sshd, "127.0.0.2");
+    const web = service(node, "exec sleep 74", {
+      label: "web",
+      detach: true,
+      ready: run("false"),
+      readyInterval: 100,
+      readyTimeout: 800,
+    });
+    const after = new Job(async () => "ran", { label: "after", required: web });
+    const s = new Scheduler([web, after], { timeout: 20_000 });
+    const pids: number[] = [];
+    try {
+      expect(await s.run()).toBe(false);
+      const left = web.leftRunning;
+      expect(left).toBeInstanceOf(LeftRunning);
+      pids.push(left?.pid ?? -1);
+      expect(web.isFailed()).toBe(true);
+      const err = web.raisedException() as { code: string; message: string };
+      expect(err.code).toBe("NOT_READY");
+      expect(err.message).toContain('detached service "web" not ready within 800 ms');
+      expect(err.message).toContain(`left running on ${node.name} (pid ${left?.pid}, log `);
+      expect(after.state).toBe("idle"); // never ready: its dependent never started
+      expect(s.debrief()).toContain(
+        `===== 1 process(es) left running\nleft running on ${node.name} (pid ${left?.pid}, log ${left?.log})`,
+      );
+      // the run's cleanup did not stop it
+      expect(sshd.leftovers().find((p) => p.pid === left?.pid)?.cmdline).toBe("sleep 74");
+    } finally {
+      await killAll(pids);
+    }
+  });
+
+  test("the run is cancelled while it waits for readiness: the process runs on, recorded on the job", async () => {
+    const node = nodeOn(sshd, "127.0.0.2");
+    const web = service(node, "exec sleep 75", {
+      label: "web",
+      detach: true,
+      ready: /never printed/,
+    });
+    const s = new Scheduler([web], { timeout: 1000 });
+    const logged: string[] = [];
+    s.on((e) => {
+      if (e.type === "job-output" && e.stream === "log") logged.push(e.line);
+    });
+    const pids: number[] = [];
+    try {
+      expect(await s.run()).toBe(false);
+      expect(web.state).toBe("cancelled");
+      const left = web.leftRunning;
+      pids.push(left?.pid ?? -1);
+      expect(left?.pid).toBeGreaterThan(1);
+      // said when it was spawned (plain log, live view, trace); the debrief lists only the
+      // done and failed ones: a cancelled job's status holds the run's cancellation
+      expect(logged).toContain(left?.leftRunning);
+      expect(sshd.leftovers().find((p) => p.pid === left?.pid)?.cmdline).toBe("sleep 75");
+    } finally {
+      await killAll(pids);
+    }
+  });
+
+  test("its process exits before it is ready: the failure says so, nothing is listed", async () => {
+    const node = nodeOn(sshd, "127.0.0.2");
+    const web = service(node, "echo bye; exit 3", {
+      label: "web",
+      detach: true,
+      ready: /serving/,
+      readyTimeout: 800,
+    });
+    const s = new Scheduler([web], { timeout: 20_000 });
+    expect(await s.run()).toBe(false);
+    const err = web.raisedException() as { code: string; message: string };
+    expect(err.code).toBe("NOT_READY");
+    expect(err.message, err.message).toMatch(/its process \(pid \d+\) has exited on /);
+    expect(web.leftRunning).toBeUndefined();
+    expect(s.debrief()).not.toContain("left running");
     expect(await sshd.waitNoLeftovers()).toEqual([]);
   });
 });
