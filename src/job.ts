@@ -198,8 +198,9 @@ export abstract class AbstractJob<T = unknown> {
   /**
    * The result as JSON for a journal, so a resumed run can restore it; undefined when it
    * cannot be (the job then runs again on resume). Default: plain JSON data only.
+   * `maxBytes`: the journal keeps no larger result, so a job can refuse before encoding.
    */
-  journalResult(value: T): JournalValue {
+  journalResult(value: T, _opts: { maxBytes: number } = { maxBytes: Infinity }): JournalValue {
     return plainJson(value);
   }
 

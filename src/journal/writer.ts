@@ -3,7 +3,7 @@ import { AiorchError } from "../errors.ts";
 import type { RunEvent } from "../events.ts";
 import type { AbstractJob } from "../job.ts";
 import { Scheduler } from "../scheduler.ts";
-import { Redactor, sanitizeDescription, toTraceError } from "../trace/capture.ts";
+import { jsonBytesOver, Redactor, sanitizeDescription, toTraceError } from "../trace/capture.ts";
 import { identifyJob } from "./identity.ts";
 import {
   JOURNAL_VERSION,
@@ -130,12 +130,15 @@ export function createJournal(opts: JournalOptions): JournalWriter {
       return e.error === undefined ? base : { ...base, error: toTraceError(e.error, redactor) };
     let kept: ReturnType<AbstractJob["journalResult"]>;
     try {
-      kept = job.journalResult(job.result());
+      kept = job.journalResult(job.result(), { maxBytes });
     } catch (err) {
       kept = { unrestorable: `its journalResult() threw: ${String(err)}` };
     }
     if ("unrestorable" in kept) return { ...base, unrestorable: kept.unrestorable };
     if (kept.result === undefined) return base;
+    // counted before the text is built: a 47 MB result never becomes a 63 MB string here
+    if (jsonBytesOver(kept.result, maxBytes))
+      return { ...base, unrestorable: `its result is larger than ${maxBytes} bytes` };
     const text = JSON.stringify(kept.result);
     if (Buffer.byteLength(text) > maxBytes)
       return { ...base, unrestorable: `its result is larger than ${maxBytes} bytes` };

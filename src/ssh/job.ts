@@ -202,10 +202,18 @@ export class SshJob extends AbstractJob<SshJobResult> {
    * Every command's outcome as JSON (captured stdout included, so a resumed run gives
    * later jobs the same variables); a result with a failed command is not restorable.
    */
-  override journalResult(value: SshJobResult): JournalValue {
+  override journalResult(
+    value: SshJobResult,
+    { maxBytes }: { maxBytes: number } = { maxBytes: Infinity },
+  ): JournalValue {
     if (!(value instanceof SshJobResult))
       return { unrestorable: "its result is not an SshJobResult" };
     if (!value.ok) return { unrestorable: "some of its commands failed" };
+    // base64 takes 4 bytes per 3: refuse before encoding a capture the journal would not keep
+    let encoded = 0;
+    for (const c of value.commands) encoded += Math.ceil((c.stdoutBytes?.length ?? 0) / 3) * 4;
+    if (encoded > maxBytes)
+      return { unrestorable: `its captured output is larger than ${maxBytes} bytes` };
     return {
       result: {
         node: value.node,

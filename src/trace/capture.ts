@@ -112,7 +112,8 @@ export function toJsonValue(
  * strings count their length, buffers and typed arrays two bytes per byte (their JSON is an
  * array of numbers), and the walk stops as soon as the bound is passed.
  */
-function jsonBytesOver(value: unknown, max: number): boolean {
+/** @internal true when `value` as JSON takes more than about `max` bytes (counted without building it) */
+export function jsonBytesOver(value: unknown, max: number): boolean {
   let total = 0;
   const seen = new Set<object>();
   const walk = (x: unknown, depth: number): boolean => {

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { Job, type RunEvent, Scheduler } from "../../src/index.ts";
+import { Job, LocalNode, type RunEvent, run, Scheduler, SshJob } from "../../src/index.ts";
 import {
   createJournal,
   journalPathFor,
@@ -45,6 +45,31 @@ function scenario(opts: { fail?: boolean; n?: number; calls: string[] }) {
 }
 
 describe("journal", () => {
+  test("a result over resultBytes is refused before it is encoded: the job runs again on resume", async () => {
+    const file = join(dir, "big.journal.jsonl");
+    const node = new LocalNode();
+    const big = new SshJob(node, [run("head -c 3000 /dev/zero", { capture: "z" })], {
+      label: "big",
+    });
+    const small = new SshJob(node, [run("printf ok", { capture: "o" })], { label: "small" });
+    const values = new Job(async () => "x".repeat(5000), { label: "values" });
+    const s = new Scheduler([big, small, values], { label: "sizes" });
+    const w = createJournal({ scheduler: s, journal: file, resultBytes: 1000 });
+    expect(await s.run()).toBe(true);
+    w.stop();
+    const j = readJournal({ file });
+    expect(j.jobs.get("big")).toMatchObject({
+      ok: true,
+      unrestorable: "its captured output is larger than 1000 bytes",
+    });
+    expect(j.jobs.get("big")?.result).toBeUndefined();
+    expect(j.jobs.get("values")).toMatchObject({
+      unrestorable: "its result is larger than 1000 bytes",
+    });
+    expect(j.jobs.get("small")?.unrestorable).toBeUndefined();
+    expect(j.jobs.get("small")?.result).toBeDefined();
+  });
+
   test("one line per job end, then run-end; read back by label", async () => {
     const file = join(dir, "one.journal.jsonl");
     const calls: string[] = [];
