@@ -35,7 +35,8 @@ export interface OpenConnectionOptions extends Endpoint {
   /** auth methods, loaded lazily by the node */
   auth: () => Promise<AnyAuthMethod[]>;
   hostKeys: HostKeyPolicy;
-  knownHosts: string;
+  /** known_hosts files, all read; new keys go to the first */
+  knownHosts: readonly string[];
   /** ms for TCP connect + handshake + authentication */
   connectTimeout: number;
   /** session channels at once (OpenSSH `MaxSessions`) */
@@ -141,8 +142,11 @@ export async function openConnection(opts: OpenConnectionOptions): Promise<SshCo
   try {
     const [auth, entries] = await Promise.all([
       opts.auth(),
-      opts.hostKeys === "off" ? Promise.resolve([]) : readKnownHosts(opts.knownHosts),
+      opts.hostKeys === "off"
+        ? Promise.resolve([])
+        : Promise.all(opts.knownHosts.map((f) => readKnownHosts(f))).then((all) => all.flat()),
     ]);
+    const files = opts.knownHosts.join(", ");
     const sock = opts.openStream
       ? await raceAbort(opts.openStream(), guard.signal)
       : await openSocket(opts, guard.signal);
@@ -221,7 +225,7 @@ export async function openConnection(opts: OpenConnectionOptions): Promise<SshCo
           const check = checkHostKey(entries, opts.host, opts.port, key);
           if (check.status === "ok") return verify(true);
           if (check.status === "unknown" && opts.hostKeys === "accept-new") {
-            appendKnownHost(opts.knownHosts, opts.host, opts.port, key).then(
+            appendKnownHost(opts.knownHosts[0]!, opts.host, opts.port, key).then(
               () => verify(true),
               () => verify(true),
             );
@@ -230,10 +234,10 @@ export async function openConnection(opts: OpenConnectionOptions): Promise<SshCo
           const fp = fingerprint(key);
           const text =
             check.status === "changed"
-              ? `host key for ${where} CHANGED: server offers ${fp}, ${opts.knownHosts} has ${check.expected}`
+              ? `host key for ${where} CHANGED: server offers ${fp}, ${files} has ${check.expected}`
               : check.status === "revoked"
-                ? `host key ${fp} of ${where} is revoked in ${opts.knownHosts}`
-                : `host key ${fp} of ${where} is not in ${opts.knownHosts} (use hostKeys "accept-new" to record it)`;
+                ? `host key ${fp} of ${where} is revoked in ${files}`
+                : `host key ${fp} of ${where} is not in ${files} (use hostKeys "accept-new" to record it)`;
           hostKeyError = new SshHostKeyError(text, {
             ...facts(opts),
             reason: check.status,

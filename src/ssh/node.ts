@@ -59,8 +59,12 @@ export interface SshNodeOptions {
   agent?: string | false;
   /** reach this node through another one (any depth); `null`: directly, whatever ssh_config says @default ssh_config `ProxyJump` */
   gateway?: SshNode | null;
-  /** known_hosts file @default ssh_config `UserKnownHostsFile` (first), else ~/.ssh/known_hosts */
-  knownHosts?: string;
+  /**
+   * known_hosts file(s): every one is read to verify a host key, new keys (`accept-new`) go
+   * to the first, as OpenSSH does
+   * @default ssh_config `UserKnownHostsFile` (all of them), else ~/.ssh/known_hosts
+   */
+  knownHosts?: string | readonly string[];
   /** host key policy @default from ssh_config `StrictHostKeyChecking` (yes/ask: "verify", accept-new, no: "off"), else "verify" */
   hostKeys?: HostKeyPolicy;
   /** ms for TCP connect + handshake + authentication @default ssh_config `ConnectTimeout`, else 30_000 */
@@ -108,7 +112,10 @@ export class SshNode implements CommandNode {
   readonly port: number;
   readonly user: string;
   readonly gateway: SshNode | undefined;
+  /** where new host keys are recorded (the first of {@link knownHostsFiles}) */
   readonly knownHosts: string;
+  /** every known_hosts file read to verify a host key */
+  readonly knownHostsFiles: readonly string[];
   readonly hostKeys: HostKeyPolicy;
   readonly connectTimeout: number;
   readonly keepaliveInterval: number;
@@ -187,6 +194,7 @@ export class SshNode implements CommandNode {
     this.user = s.user;
     this.sshConfig = s.config;
     this.knownHosts = s.knownHosts;
+    this.knownHostsFiles = s.knownHostsFiles;
     this.hostKeys = s.hostKeys;
     this.connectTimeout = s.connectTimeout;
     this.keepaliveInterval = s.keepaliveInterval;
@@ -346,7 +354,7 @@ export class SshNode implements CommandNode {
           this.user,
         ),
       hostKeys: this.hostKeys,
-      knownHosts: this.knownHosts,
+      knownHosts: this.knownHostsFiles,
       connectTimeout: this.connectTimeout,
       keepaliveInterval: this.keepaliveInterval,
       keepaliveCountMax: this.keepaliveCountMax,

@@ -81,6 +81,38 @@ describe("host keys", () => {
   });
 });
 
+describe("several known_hosts files, as UserKnownHostsFile lists them", () => {
+  it("every file is read to verify; a new key goes to the first; a refusal names them all", async () => {
+    const first = join(keys.dir, "kh-first");
+    const second = join(keys.dir, "kh-second");
+    writeFileSync(first, "");
+    // the key is known from the second file only
+    const seed = join(keys.dir, "kh-seed");
+    writeFileSync(seed, "");
+    const recorder = nodeOn(sshd, "127.0.0.2", { knownHosts: seed, hostKeys: "accept-new" });
+    expect((await runJobs([new SshJob(recorder, "true", { label: "seed" })])).ok).toBe(true);
+    writeFileSync(second, readFileSync(seed));
+    const both = nodeOn(sshd, "127.0.0.2", { knownHosts: [first, second] });
+    expect(both.knownHosts).toBe(first);
+    expect(both.knownHostsFiles).toEqual([first, second]);
+    const ok = new SshJob(both, "true", { label: "known-in-second", critical: true });
+    expect((await runJobs([ok], { critical: true })).ok).toBe(true);
+    expect(readFileSync(first, "utf8")).toBe("");
+    // unknown in both: the error names both files
+    const empty = join(keys.dir, "kh-empty-2");
+    writeFileSync(empty, "");
+    const neither = nodeOn(sshd, "127.0.0.2", { knownHosts: [empty, first] });
+    const err = (await failureOf(new SshJob(neither, "true", { label: "n" }))) as SshHostKeyError;
+    expect(err.message).toContain(`is not in ${empty}, ${first}`);
+    // accept-new records into the first file only
+    const rec = nodeOn(sshd, "127.0.0.2", { knownHosts: [empty, first], hostKeys: "accept-new" });
+    expect((await runJobs([new SshJob(rec, "true", { label: "rec" })])).ok).toBe(true);
+    expect(readFileSync(empty, "utf8")).toContain(`[127.0.0.2]:${sshd.port} ssh-ed25519 `);
+    expect(readFileSync(first, "utf8")).toBe("");
+    expect(() => nodeOn(sshd, "127.0.0.2", { knownHosts: [] })).toThrow(/at least one file/);
+  });
+});
+
 describe("unreachable hosts", () => {
   it("a wrong key is an auth error", async () => {
     const node = nodeOn(sshd, "127.0.0.2", { keys: [keys.wrongKey.path] });

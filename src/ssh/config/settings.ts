@@ -26,7 +26,10 @@ export interface NodeSettings {
   keys: readonly string[] | undefined;
   keysFrom: "option" | "config" | "default";
   identitiesOnly: boolean;
+  /** where new host keys are recorded: the first of {@link knownHostsFiles} */
   knownHosts: string;
+  /** every known_hosts file read to verify a host key, in order (OpenSSH reads them all) */
+  knownHostsFiles: readonly string[];
   hostKeys: HostKeyPolicy;
   connectTimeout: number;
   keepaliveInterval: number;
@@ -41,7 +44,7 @@ export interface GivenSettings {
   port?: number | undefined;
   user?: string | undefined;
   keys?: readonly string[] | undefined;
-  knownHosts?: string | undefined;
+  knownHosts?: string | readonly string[] | undefined;
   hostKeys?: HostKeyPolicy | undefined;
   connectTimeout?: number | undefined;
   keepaliveInterval?: number | undefined;
@@ -87,6 +90,21 @@ export function settleNode(given: GivenSettings): NodeSettings {
     );
   const fileKeys = config?.identityFiles.map((f) => expandIdentityFile(f, config));
   const strict = config?.strictHostKeyChecking;
+  const givenKnown = given.knownHosts;
+  const knownFiles: readonly string[] =
+    givenKnown === undefined
+      ? config?.userKnownHostsFiles?.length
+        ? config.userKnownHostsFiles
+        : [join(homedir(), ".ssh", "known_hosts")]
+      : typeof givenKnown === "string"
+        ? [givenKnown]
+        : Array.isArray(givenKnown)
+          ? givenKnown
+          : [];
+  if (knownFiles.length === 0 || knownFiles.some((f) => typeof f !== "string" || f === ""))
+    throw new AiorchError("INVALID_ARGUMENT", "SshNode: knownHosts must name at least one file", {
+      option: "knownHosts",
+    });
   const jump = config?.proxyJump;
   return {
     config,
@@ -96,10 +114,8 @@ export function settleNode(given: GivenSettings): NodeSettings {
     keys: given.keys ?? (fileKeys?.length ? fileKeys : undefined),
     keysFrom: given.keys ? "option" : fileKeys?.length ? "config" : "default",
     identitiesOnly: config?.identitiesOnly ?? false,
-    knownHosts:
-      given.knownHosts ??
-      config?.userKnownHostsFiles?.[0] ??
-      join(homedir(), ".ssh", "known_hosts"),
+    knownHosts: knownFiles[0]!,
+    knownHostsFiles: knownFiles,
     hostKeys: given.hostKeys ?? (strict ? POLICY[strict] : "verify"),
     connectTimeout:
       given.connectTimeout ??
