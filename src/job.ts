@@ -376,6 +376,14 @@ export abstract class AbstractJob<T = unknown> {
     return this._error;
   }
 
+  /**
+   * What this job started on purpose and the run does not stop (a detached service's
+   * process: `left running on HOST (pid N, log F)`), whatever its end; listed by the debrief.
+   */
+  leftRunningText(): string | undefined {
+    return undefined;
+  }
+
   /** @internal a group's own timeout and window (a scheduler's), undefined for a plain job */
   _limits(): { timeout: number | undefined; window: number | undefined } | undefined {
     return undefined;

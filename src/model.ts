@@ -85,6 +85,8 @@ export interface NodeStatus {
   readonly restored?: boolean;
   /** attempts made, when the job has a `retry` option and made more than one */
   readonly attempts?: number;
+  /** what it left running on purpose (a detached service), whatever its end */
+  readonly leftRunning?: string;
 }
 
 /** The facts a why / end-of-run text is made of. */

@@ -86,6 +86,11 @@ function describeSafely(j: AbstractJob): JobDescription {
   }
 }
 
+function leftRunningOf(j: AbstractJob): { leftRunning?: string } {
+  const text = j.leftRunningText();
+  return text === undefined ? {} : { leftRunning: text };
+}
+
 /** The run facts of each job of a plan, read from the live jobs. */
 export function statusOf(plan: BuiltPlan): Map<string, NodeStatus> {
   const out = new Map<string, NodeStatus>();
@@ -97,6 +102,7 @@ export function statusOf(plan: BuiltPlan): Map<string, NodeStatus> {
       error: j.raisedException(),
       ...(j.isRestored() ? { restored: true } : {}),
       ...(j.attempts > 1 ? { attempts: j.attempts } : {}),
+      ...leftRunningOf(j),
     });
   return out;
 }

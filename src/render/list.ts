@@ -137,16 +137,11 @@ export function debriefLines(input: DebriefInput): DebriefLine[] {
     for (const p of input.problems)
       push("plain", `shutdown: ${p.label}: ${describeError(p.error)}`);
   }
-  // detached services: what the run started on purpose and did not stop: the result of a
-  // done one, or the error of one whose readiness failed (its `leftRunning` fact)
+  // detached services: what the run started on purpose and did not stop, whatever their end
+  // (done, readiness failed, cancelled while waiting for it)
   const left = inInsertionOrder(plan).flatMap((n) => {
-    const st = status.get(n.id);
-    const r = (st?.state === "done" ? (st.failed ? st.error : st.result) : undefined) as
-      | { leftRunning?: unknown }
-      | undefined;
-    return !n.group && typeof r === "object" && r !== null && typeof r.leftRunning === "string"
-      ? [r.leftRunning]
-      : [];
+    const l = n.group ? undefined : status.get(n.id)?.leftRunning;
+    return l === undefined ? [] : [l];
   });
   if (left.length) {
     push("heading", `===== ${left.length} process(es) left running`);

@@ -85,6 +85,10 @@ export class DetachedServiceJob extends AbstractJob<LeftRunning> {
     return this.left;
   }
 
+  override leftRunningText(): string | undefined {
+    return this.left?.leftRunning;
+  }
+
   async run(ctx: JobContext): Promise<LeftRunning> {
     this.left = undefined;
     const name = this.label.replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 40);

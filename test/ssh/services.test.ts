@@ -169,7 +169,7 @@ describe("detached services", () => {
     }
   });
 
-  test("the run is cancelled while it waits for readiness: the process runs on, recorded on the job", async () => {
+  test("the run is cancelled while it waits for readiness: the process runs on, listed in the debrief", async () => {
     const node = nodeOn(sshd, "127.0.0.2");
     const web = service(node, "exec sleep 75", {
       label: "web",
@@ -188,9 +188,11 @@ describe("detached services", () => {
       const left = web.leftRunning;
       pids.push(left?.pid ?? -1);
       expect(left?.pid).toBeGreaterThan(1);
-      // said when it was spawned (plain log, live view, trace); the debrief lists only the
-      // done and failed ones: a cancelled job's status holds the run's cancellation
+      // said when it was spawned (plain log, live view, trace), and listed by the debrief
       expect(logged).toContain(left?.leftRunning);
+      expect(s.debrief()).toContain(
+        `===== 1 process(es) left running\nleft running on ${node.name} (pid ${left?.pid}, log ${left?.log})`,
+      );
       expect(sshd.leftovers().find((p) => p.pid === left?.pid)?.cmdline).toBe("sleep 75");
     } finally {
       await killAll(pids);
