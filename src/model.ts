@@ -89,6 +89,31 @@ export interface NodeStatus {
   readonly leftRunning?: string;
 }
 
+/** What {@link statusOfJob} reads of a job (an `AbstractJob` is one). */
+export interface StatusSource {
+  readonly state: JobState;
+  readonly attempts: number;
+  isFailed(): boolean;
+  isRestored(): boolean;
+  result(): unknown;
+  raisedException(): unknown;
+  leftRunningText(): string | undefined;
+}
+
+/** The status of a job's last run, as views read it. */
+export function statusOfJob(j: StatusSource): NodeStatus {
+  const left = j.leftRunningText();
+  return {
+    state: j.state,
+    failed: j.isFailed(),
+    result: j.result(),
+    error: j.raisedException(),
+    ...(j.isRestored() ? { restored: true } : {}),
+    ...(j.attempts > 1 ? { attempts: j.attempts } : {}),
+    ...(left === undefined ? {} : { leftRunning: left }),
+  };
+}
+
 /** The facts a why / end-of-run text is made of. */
 export interface EndFacts {
   /** undefined: not run */

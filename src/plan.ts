@@ -4,7 +4,7 @@
  */
 import { entryJobs, exitJobs, requirementsOf, topologicalOrder } from "./graph.ts";
 import type { AbstractJob } from "./job.ts";
-import type { JobDescription, NodeStatus, PlanNode } from "./model.ts";
+import { type JobDescription, type NodeStatus, type PlanNode, statusOfJob } from "./model.ts";
 import { maskSecrets } from "./redact.ts";
 
 /** A plan and the way back from its ids to the jobs (for statuses). */
@@ -86,23 +86,9 @@ function describeSafely(j: AbstractJob): JobDescription {
   }
 }
 
-function leftRunningOf(j: AbstractJob): { leftRunning?: string } {
-  const text = j.leftRunningText();
-  return text === undefined ? {} : { leftRunning: text };
-}
-
 /** The run facts of each job of a plan, read from the live jobs. */
 export function statusOf(plan: BuiltPlan): Map<string, NodeStatus> {
   const out = new Map<string, NodeStatus>();
-  for (const [id, j] of plan.jobs)
-    out.set(id, {
-      state: j.state,
-      failed: j.isFailed(),
-      result: j.result(),
-      error: j.raisedException(),
-      ...(j.isRestored() ? { restored: true } : {}),
-      ...(j.attempts > 1 ? { attempts: j.attempts } : {}),
-      ...leftRunningOf(j),
-    });
+  for (const [id, j] of plan.jobs) out.set(id, statusOfJob(j));
   return out;
 }

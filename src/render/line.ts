@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { maskSecrets } from "../redact.ts";
 import { describeError } from "../errors.ts";
-import type { JobState } from "../model.ts";
+import { type JobState, type StatusSource, statusOfJob } from "../model.ts";
 
 /** What a badge shows: plain facts, from a plan node and its status, or a live job. */
 export interface BadgeFacts {
@@ -22,32 +22,17 @@ export interface OutcomeFacts extends BadgeFacts {
 }
 
 /** The part of a job `toString()` reads (an `AbstractJob` is one; render/ never imports it). */
-export interface LineJob {
+export interface LineJob extends StatusSource {
   readonly critical: boolean;
   readonly forever: boolean;
-  readonly state: JobState;
   readonly kind: string;
   readonly label: string;
   readonly required: Iterable<{ readonly label: string }>;
-  readonly attempts: number;
-  isFailed(): boolean;
-  isRestored(): boolean;
-  result(): unknown;
-  raisedException(): unknown;
 }
 
 /** The badge and outcome facts of a live job. */
 export function factsOf(job: LineJob): OutcomeFacts {
-  return {
-    critical: job.critical,
-    forever: job.forever,
-    state: job.state,
-    failed: job.isFailed(),
-    result: job.result(),
-    error: job.raisedException(),
-    ...(job.isRestored() ? { restored: true } : {}),
-    ...(job.attempts > 1 ? { attempts: job.attempts } : {}),
-  };
+  return { critical: job.critical, forever: job.forever, ...statusOfJob(job) };
 }
 
 /** Badge characters, unicode and ASCII (reference A6; `cancelled` is ours). */
