@@ -134,7 +134,6 @@ export class Scheduler extends AbstractJob<boolean> {
   shutdownTimeout: number;
   cancelGrace: number;
   private readonly items: AbstractJob[] = [];
-  private readonly members = new Set<AbstractJob>();
   private readonly hub = new EventHub();
   /** the current or last run */
   private last: Run | undefined;
@@ -186,8 +185,7 @@ export class Scheduler extends AbstractJob<boolean> {
           label: this.label,
         },
       );
-    if (this.members.has(job)) return;
-    this.members.add(job);
+    if (this.isMember(job)) return;
     this.items.push(job);
     if (job._owner === undefined) {
       job._owner = this;
@@ -205,7 +203,7 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** Remove a direct job (its dependents keep their requirement on it: see `sanitize`). */
   remove(job: AbstractJob): this {
-    if (!this.members.delete(job))
+    if (!this.isMember(job))
       throw new AiorchError(
         "INVALID_ARGUMENT",
         `job "${job.label}" is not in scheduler "${this.label}"`,
@@ -246,7 +244,16 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** True if `job` is a direct job. */
   has(job: AbstractJob): boolean {
-    return this.members.has(job);
+    return job instanceof AbstractJob && this.isMember(job);
+  }
+
+  /**
+   * Membership is the job's owners, which `addJob` and `remove` keep in step: no Set of
+   * every job beside `items` (on 100k-job graphs its inserts and memory were a fair part
+   * of building the scheduler).
+   */
+  private isMember(job: AbstractJob): boolean {
+    return job._owner === this || (job._moreOwners !== undefined && job._moreOwners.includes(this));
   }
 
   /** Leaf jobs of the whole tree, depth first; with `schedulers`, the schedulers too (this one first). */
@@ -319,12 +326,12 @@ export class Scheduler extends AbstractJob<boolean> {
             throw duplicateLabel(job.label);
           if (!other || isGroupOf(other, job)) labels.set(job.label, job);
         }
-        // owned by s means inside s (remove() keeps owners in step): the Set is asked only
-        // for jobs owned elsewhere, e.g. a job shared by two schedulers, reported as such
+        // owned by s means inside s (remove() keeps owners in step); a job shared by two
+        // schedulers is inside each of them, and reported as such
         const req = job._req;
         if (req !== undefined)
           for (const r of req)
-            if (r._owner !== s && !s.members.has(r)) throw outsideRequirement(job, r, s);
+            if (r._owner !== s && !s.isMember(r)) throw outsideRequirement(job, r, s);
       }
       const cycle = graph.findCycle({ jobs: s.items });
       if (cycle)
@@ -708,7 +715,7 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** Remove a job; each job that required it inherits its requirements. */
   bypassAndRemove(job: AbstractJob): this {
-    if (!this.members.has(job))
+    if (!this.isMember(job))
       throw new AiorchError(
         "INVALID_ARGUMENT",
         `job "${job.label}" is not in scheduler "${this.label}"`,
@@ -741,8 +748,8 @@ export class Scheduler extends AbstractJob<boolean> {
     keepStarts?: boolean;
     keepEnds?: boolean;
   }): this {
-    const starts = opts.starts ? [...opts.starts].filter((j) => this.members.has(j)) : undefined;
-    const ends = opts.ends ? [...opts.ends].filter((j) => this.members.has(j)) : undefined;
+    const starts = opts.starts ? [...opts.starts].filter((j) => this.has(j)) : undefined;
+    const ends = opts.ends ? [...opts.ends].filter((j) => this.has(j)) : undefined;
     const down = new Set(starts ? this.downstream(...starts) : this.items);
     const up = new Set(ends ? this.upstream(...ends) : this.items);
     const keep = new Set(this.items.filter((j) => down.has(j) && up.has(j)));
