@@ -92,6 +92,25 @@ export function describedBy(fn: unknown): JobDescription | undefined {
 
 let generatedLabels = 0;
 
+/**
+ * Job times are stored as ms since this module loaded (a small integer, 0 meaning "not
+ * yet"), not as epoch ms: an epoch ms number is a double, which V8 keeps in a box of its
+ * own beside the job, two more objects per job for the young-generation GC to copy (and
+ * a field first holding the integer 0 changed shape, migrating each job, at its first
+ * start). The public getters give epoch ms as before.
+ */
+const TIME_BASE = Date.now() - 1;
+
+/** @internal the stored form of epoch ms `ms` in `_startedAt` / `_endedAt` (never 0) */
+export function jobTime(ms: number): number {
+  const t = ms - TIME_BASE;
+  // `| 0` makes V8 store a small integer (a difference of doubles stays a boxed double);
+  // past 2^31 ms (24 days) of process time the double is kept, exact still. Only a clock
+  // set back to the module's load gives 0 ("not yet"): a ms earlier then.
+  const small = t | 0;
+  return small !== t ? t : small === 0 ? -1 : small;
+}
+
 /** @internal reset the generated label counter (tests) */
 export function resetLabelCounter(): void {
   generatedLabels = 0;
@@ -148,9 +167,9 @@ export abstract class AbstractJob<T = unknown> {
   _error: unknown;
   /** @internal */
   _failed = false;
-  /** @internal epoch ms */
+  /** @internal start of the last run, as {@link jobTime} gives it (0 = not started) */
   _startedAt = 0;
-  /** @internal epoch ms */
+  /** @internal end of the last run, as {@link jobTime} gives it (0 = not ended) */
   _endedAt = 0;
   /** @internal position in its scheduler during a run */
   _index = -1;
@@ -162,12 +181,6 @@ export abstract class AbstractJob<T = unknown> {
   _restored = false;
 
   constructor(opts: JobOptions = {}) {
-    // V8 keeps a field first given a small integer (0) as one; the first Date.now() then
-    // changes the job's shape and migrates it, one job at a time, at its start and end.
-    // After a full GC the changed shape is forgotten, so each fresh 100k-job graph paid it
-    // per job. A double stored first makes the shape hold doubles from the start.
-    this._startedAt = this._endedAt = -0;
-    this._startedAt = this._endedAt = 0;
     this._critical = opts.critical;
     this.forever = opts.forever ?? false;
     this.ready = checkReady(opts.ready);
@@ -336,10 +349,10 @@ export abstract class AbstractJob<T = unknown> {
 
   /** Start and end of the last run, epoch ms (0 when not started / not ended). */
   get startedAt(): number {
-    return this._startedAt;
+    return this._startedAt === 0 ? 0 : this._startedAt + TIME_BASE;
   }
   get endedAt(): number {
-    return this._endedAt;
+    return this._endedAt === 0 ? 0 : this._endedAt + TIME_BASE;
   }
 
   /**

@@ -10,7 +10,7 @@ import { JobCtx } from "./context.ts";
 import { CancelledError } from "./errors.ts";
 import type { EventHub } from "./events.ts";
 import { MinHeap, successorIndex } from "./graph.ts";
-import type { AbstractJob, JobContext } from "./job.ts";
+import { type AbstractJob, type JobContext, jobTime } from "./job.ts";
 import type { EndFacts, EndReason, JobState, PlanNode } from "./model.ts";
 import { ReadyCtx, type ReadyWatch, watchReadiness } from "./ready.ts";
 import { formatWhy } from "./render/list.ts";
@@ -192,7 +192,7 @@ export class Run {
   private launch(i: number): void {
     const job = this.jobs[i]!;
     this.running++;
-    job._startedAt = Date.now();
+    job._startedAt = jobTime(Date.now());
     const restore = this.params.scope.restore;
     if (restore?.has(job)) {
       this.restore(i, job, restore.get(job));
@@ -334,7 +334,7 @@ export class Run {
     if (this.finished || job._state !== "running") return; // abandoned after cancel
     this.inflight[i] = undefined;
     this.running--;
-    job._endedAt = Date.now();
+    job._endedAt = jobTime(Date.now());
     const watch = this.watches[i];
     if (watch !== undefined) {
       watch.stop(new CancelledError("CANCELLED", "job ended", { label: job.label }));
@@ -388,7 +388,7 @@ export class Run {
       if (job._state === "running") {
         const err = new CancelledError(code, `cancelled: ${why}`, { label: job.label });
         job._error = err;
-        job._endedAt = now;
+        job._endedAt = jobTime(now);
         this.setState(job, "cancelled", err);
         const pr = this.inflight[i];
         if (pr) aborted.push(pr);

@@ -128,14 +128,19 @@ describe("basic runs", () => {
       if (e.type === "job-state") states.push(`${e.previous}->${e.state}`);
     });
     expect(a.isDone()).toBe(false);
+    expect([a.startedAt, a.endedAt]).toEqual([0, 0]);
+    const before = Date.now();
     expect(await s.run()).toBe(true);
+    const after = Date.now();
     expect(states).toEqual(["idle->running", "running->done"]);
     expect(a.isDone()).toBe(true);
     expect(a.isFailed()).toBe(false);
     expect(a.result()).toBe("A");
     expect(a.raisedException()).toBeUndefined();
-    expect(a.startedAt).toBeGreaterThan(0);
+    // epoch ms, as the events' times (stored otherwise inside the job)
+    expect(a.startedAt).toBeGreaterThanOrEqual(before);
     expect(a.endedAt).toBeGreaterThanOrEqual(a.startedAt);
+    expect(a.endedAt).toBeLessThanOrEqual(after);
   });
 
   test("a job reads the result of a job it requires", async () => {
