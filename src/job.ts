@@ -138,9 +138,9 @@ export abstract class AbstractJob<T = unknown> {
   _critical: boolean | undefined;
   forever: boolean;
   /** readiness check of a forever job (see {@link JobOptions.ready}) */
-  ready: ReadyCheck | undefined;
+  declare ready: ReadyCheck | undefined;
   /** ms bound on becoming ready (see {@link JobOptions.readyTimeout}) */
-  readyTimeout: number | undefined;
+  declare readyTimeout: number | undefined;
   /**
    * @internal base of a derived label, numbered by the first scheduler it is added to;
    * absent on jobs without one (`declare`, like `_moreOwners`)
@@ -174,7 +174,7 @@ export abstract class AbstractJob<T = unknown> {
   /** @internal position in its scheduler during a run */
   _index = -1;
   /** @internal validated `retry` option */
-  _retry: RetryPolicy | undefined;
+  declare _retry: RetryPolicy | undefined;
   /** @internal attempts made in the last run (0 when it did not start) */
   _attempts = 0;
   /** @internal true when the last run restored it from a journal instead of running it */
@@ -183,8 +183,12 @@ export abstract class AbstractJob<T = unknown> {
   constructor(opts: JobOptions = {}) {
     this._critical = opts.critical;
     this.forever = opts.forever ?? false;
-    this.ready = checkReady(opts.ready);
-    this.readyTimeout = checkReadyTimeout(opts.readyTimeout);
+    // options most jobs leave out are own properties only when given (`declare`d): every
+    // field is 8 bytes on each job of a 100k-job graph, copied by the young-generation GC
+    const ready = checkReady(opts.ready);
+    if (ready !== undefined) this.ready = ready;
+    const readyTimeout = checkReadyTimeout(opts.readyTimeout);
+    if (readyTimeout !== undefined) this.readyTimeout = readyTimeout;
     if (opts.label !== undefined && typeof opts.label !== "string")
       throw new AiorchError(
         "INVALID_ARGUMENT",
@@ -196,7 +200,8 @@ export abstract class AbstractJob<T = unknown> {
     if (opts.label === undefined || opts.label === "") this._labelNo = ++generatedLabels;
     else this._label = opts.label as string;
     if (opts.required !== undefined) this.requires(opts.required);
-    this._retry = checkRetry({ retry: opts.retry, label: opts.label });
+    const retry = checkRetry({ retry: opts.retry, label: opts.label });
+    if (retry !== undefined) this._retry = retry;
   }
 
   /** The retry policy, as given (`attempts`, `backoff`), or undefined. */
@@ -474,7 +479,8 @@ export interface PlainJobOptions<T> extends JobOptions {
  */
 export class Job<T = unknown> extends AbstractJob<T> {
   readonly fn: JobFn<T>;
-  private readonly shutdownFn: (() => Promise<unknown> | unknown) | undefined;
+  /** absent unless given (see AbstractJob's constructor) */
+  declare private readonly shutdownFn: (() => Promise<unknown> | unknown) | undefined;
   private readonly source: PlainJobOptions<T>["source"];
 
   constructor(fn: JobFn<T>, opts: PlainJobOptions<T> = {}) {
@@ -484,7 +490,7 @@ export class Job<T = unknown> extends AbstractJob<T> {
         label: this.label,
       });
     this.fn = fn;
-    this.shutdownFn = opts.shutdown;
+    if (opts.shutdown !== undefined) this.shutdownFn = opts.shutdown;
     this.source = opts.source;
   }
 
