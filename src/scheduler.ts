@@ -253,7 +253,7 @@ export class Scheduler extends AbstractJob<boolean> {
    * of building the scheduler).
    */
   private isMember(job: AbstractJob): boolean {
-    return job._owner === this || (job._moreOwners !== undefined && job._moreOwners.includes(this));
+    return job._owner === this || job._moreOwners?.includes(this) === true;
   }
 
   /** Leaf jobs of the whole tree, depth first; with `schedulers`, the schedulers too (this one first). */
