@@ -301,11 +301,23 @@ export class Scheduler extends AbstractJob<boolean> {
    * (`a -> b -> c -> a`). `run()` calls it before any job starts.
    */
   validate(): void {
-    // explicit labels in a map; generated ones (job-3) are unique unless an explicit label
-    // takes the same text, checked at the end
+    if (!this.checkTree(false)) this.checkTree(true);
+  }
+
+  /**
+   * The walk of `validate`. Explicit labels go first into a Set, one lookup each; a label
+   * seen twice (a duplicate, or a group's label taken by one of its jobs, which is allowed)
+   * makes it return false, and `validate` walks again with `exact`: a map from label to
+   * job tells the two apart. Every other check runs in the same order on both walks, and
+   * none failed before the label seen twice, so the first problem reported is the same.
+   */
+  private checkTree(exact: boolean): boolean {
+    // generated labels (job-3) are unique unless an explicit label takes the same text,
+    // checked at the end
+    const seen = new Set<string>();
     const labels = new Map<string, AbstractJob>();
     const generated: AbstractJob[] = [];
-    const visit = (s: Scheduler): void => {
+    const visit = (s: Scheduler): boolean => {
       for (const job of s.items) {
         if (job._moreOwners !== undefined)
           throw new ValidationError(
@@ -320,7 +332,10 @@ export class Scheduler extends AbstractJob<boolean> {
             { label: job.label, option: "ready" },
           );
         if (job._generatedLabel) generated.push(job);
-        else {
+        else if (!exact) {
+          const size = seen.size;
+          if (seen.add(job.label).size === size) return false;
+        } else {
           const other = labels.get(job.label);
           if (other && other !== job && !isGroupOf(other, job) && !isGroupOf(job, other))
             throw duplicateLabel(job.label);
@@ -339,12 +354,15 @@ export class Scheduler extends AbstractJob<boolean> {
           cycle.map((j) => j.label),
           s === this ? undefined : `scheduler "${s.label}"`,
         );
-      for (const job of s.items) if (job instanceof Scheduler) visit(job);
+      for (const job of s.items) if (job instanceof Scheduler && !visit(job)) return false;
+      return true;
     };
     // the root's label names the group, not a job (SPEC 1): never a duplicate
-    visit(this);
-    if (labels.size > 0)
-      for (const job of generated) if (labels.has(job.label)) throw duplicateLabel(job.label);
+    if (!visit(this)) return false;
+    const explicit = exact ? labels : seen;
+    if (explicit.size > 0)
+      for (const job of generated) if (explicit.has(job.label)) throw duplicateLabel(job.label);
+    return true;
   }
 
   // ---------------------------------------------------------------- running

@@ -181,6 +181,33 @@ describe("validation: run() rejects before any job starts", () => {
     expect((await rejection(twice)).code).toBe("DUPLICATE_LABEL");
   });
 
+  test("the first problem in walk order is reported, whether a label repeats before it or not", async () => {
+    // a group's label taken by one of its jobs (allowed), then a cycle in a later group
+    const x = noop("x");
+    const y = noop("y");
+    x.requires(y);
+    y.requires(x);
+    const allowedFirst = new Scheduler([
+      new Scheduler([noop("g")], { label: "g" }),
+      new Scheduler([x, y], { label: "h" }),
+    ]);
+    const cycle = await rejection(allowedFirst);
+    expect(cycle).toBeInstanceOf(CycleError);
+    expect(cycle.message).toContain('scheduler "h"');
+    // a duplicate found in a group's jobs comes before that group's cycle
+    const p = noop("dup");
+    const q = noop("q");
+    p.requires(q);
+    q.requires(p);
+    const duplicateFirst = new Scheduler([
+      new Scheduler([noop("dup")], { label: "g" }),
+      new Scheduler([p, q], { label: "h" }),
+    ]);
+    const dup = await rejection(duplicateFirst);
+    expect(dup.code).toBe("DUPLICATE_LABEL");
+    expect(dup.label).toBe("dup");
+  });
+
   test("an explicit label equal to a generated one is a duplicate too", async () => {
     const unlabelled = new Job(async () => 1);
     const s = new Scheduler([unlabelled, noop(unlabelled.label)]);
