@@ -383,17 +383,20 @@ export class Run {
     const code = reason === "timeout" ? "TIMEOUT" : "CANCELLED";
     const now = Date.now();
     const aborted: Promise<unknown>[] = [];
-    for (let i = 0; i < this.n; i++) {
-      const job = this.jobs[i]!;
-      if (job._state === "running") {
-        const err = new CancelledError(code, `cancelled: ${why}`, { label: job.label });
-        job._error = err;
-        job._endedAt = jobTime(now);
-        this.setState(job, "cancelled", err);
-        const pr = this.inflight[i];
-        if (pr) aborted.push(pr);
-      } else if (job._state === "scheduled") this.setState(job, "idle");
-    }
+    // `running` counts the jobs in state running, the heap holds the scheduled ones: a run
+    // ending with neither (every ok end without forever jobs) skips the pass over all jobs
+    if (this.running > 0 || this.heap.size > 0)
+      for (let i = 0; i < this.n; i++) {
+        const job = this.jobs[i]!;
+        if (job._state === "running") {
+          const err = new CancelledError(code, `cancelled: ${why}`, { label: job.label });
+          job._error = err;
+          job._endedAt = jobTime(now);
+          this.setState(job, "cancelled", err);
+          const pr = this.inflight[i];
+          if (pr) aborted.push(pr);
+        } else if (job._state === "scheduled") this.setState(job, "idle");
+      }
     this.heap.clear();
     this.ac.abort(new CancelledError(code, why, { label: p.owner.label }));
     // after the run's abort, so watched jobs see the run's reason
