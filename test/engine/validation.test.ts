@@ -182,26 +182,24 @@ describe("validation: run() rejects before any job starts", () => {
   });
 
   test("the first problem in walk order is reported, whether a label repeats before it or not", async () => {
+    const cyclic = (a: string, b: string): Job[] => {
+      const [ja, jb] = [noop(a), noop(b)];
+      ja.requires(jb);
+      jb.requires(ja);
+      return [ja, jb];
+    };
     // a group's label taken by one of its jobs (allowed), then a cycle in a later group
-    const x = noop("x");
-    const y = noop("y");
-    x.requires(y);
-    y.requires(x);
     const allowedFirst = new Scheduler([
       new Scheduler([noop("g")], { label: "g" }),
-      new Scheduler([x, y], { label: "h" }),
+      new Scheduler(cyclic("x", "y"), { label: "h" }),
     ]);
     const cycle = await rejection(allowedFirst);
     expect(cycle).toBeInstanceOf(CycleError);
     expect(cycle.message).toContain('scheduler "h"');
     // a duplicate found in a group's jobs comes before that group's cycle
-    const p = noop("dup");
-    const q = noop("q");
-    p.requires(q);
-    q.requires(p);
     const duplicateFirst = new Scheduler([
       new Scheduler([noop("dup")], { label: "g" }),
-      new Scheduler([p, q], { label: "h" }),
+      new Scheduler(cyclic("dup", "q"), { label: "h" }),
     ]);
     const dup = await rejection(duplicateFirst);
     expect(dup.code).toBe("DUPLICATE_LABEL");
