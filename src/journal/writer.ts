@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { AiorchError } from "../errors.ts";
 import type { RunEvent } from "../events.ts";
 import type { AbstractJob } from "../job.ts";
+import type { PlanNode } from "../model.ts";
 import { Scheduler } from "../scheduler.ts";
 import { jsonBytesOver, Redactor, sanitizeDescription, toTraceError } from "../trace/capture.ts";
 import { identifyJob } from "./identity.ts";
@@ -75,18 +76,17 @@ export function createJournal(opts: JournalOptions): JournalWriter {
     }
   };
 
-  const open = (startedAt: number): void => {
+  const open = (startedAt: number, plan: PlanNode): void => {
     close();
     failed = false;
-    // secrets of the descriptions (passwords, env values…) are known before any job ends
+    // secrets of the descriptions (passwords, env values…) are known before any job ends:
+    // the run's plan holds every job's description already
     redactor = new Redactor();
-    for (const job of root.allJobs()) {
-      try {
-        sanitizeDescription(job.describe(), redactor);
-      } catch {
-        // a job whose description throws holds no secret we could know
-      }
-    }
+    const collect = (n: PlanNode): void => {
+      sanitizeDescription(n.description, redactor);
+      for (const k of n.children ?? []) collect(k);
+    };
+    collect(plan);
     try {
       fd = openSync(file, "w", 0o600);
     } catch (err) {
@@ -149,7 +149,7 @@ export function createJournal(opts: JournalOptions): JournalWriter {
 
   const off = root.on((e) => {
     if (e.type === "run-start") {
-      if (e.scheduler === root) open(e.time);
+      if (e.scheduler === root) open(e.time, e.plan ?? root.plan());
       return;
     }
     if (e.type === "job-state") {
