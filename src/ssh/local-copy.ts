@@ -5,6 +5,7 @@
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
+import { once } from "node:events";
 import { basename, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { SshFileError } from "./errors.ts";
@@ -65,11 +66,15 @@ async function copyTree(
     // a link at the target is replaced, not written through
     const old = await lstat(target).catch(() => undefined);
     if (old?.isSymbolicLink()) await rm(target, { force: true });
-    await pipeline(
-      createReadStream(src),
-      createWriteStream(target, { mode: st.mode & 0o777 }),
-      ...(ctx.signal ? [{ signal: ctx.signal }] : []),
-    );
+    const out = createWriteStream(target, { mode: st.mode & 0o777 });
+    try {
+      await pipeline(createReadStream(src), out, ...(ctx.signal ? [{ signal: ctx.signal }] : []));
+    } catch (err) {
+      // the pipeline rejects at the abort while a write may still be in flight in the
+      // thread pool: the stream closes its file only after that write, so wait for that
+      if (!out.closed) await once(out, "close").catch(() => undefined);
+      throw err;
+    }
   } else
     throw new SshFileError(`copy: ${src} is not a file, a directory or a symbolic link`, {
       ...ctx.node,
