@@ -2,7 +2,6 @@ import { addSecrets } from "./redact.ts";
 import {
   AiorchError,
   CancelledError,
-  CycleError,
   describeError,
   SchedulerFailedError,
   ValidationError,
@@ -34,6 +33,7 @@ import {
 import { formatDot } from "./render/dot.ts";
 import { formatMermaid } from "./render/mermaid.ts";
 import { Run, settleWithin } from "./run.ts";
+import { checkDuration, checkWindow, validateTree } from "./validate.ts";
 import type { RunFrame, RunScope } from "./scope.ts";
 
 /** What a scheduler accepts: jobs, sequences, iterables of them. */
@@ -147,9 +147,9 @@ export class Scheduler extends AbstractJob<boolean> {
 
   constructor(jobs?: Iterable<SchedulerItem> | null, opts: SchedulerOptions = {}) {
     super(opts);
-    checkDuration("timeout", opts.timeout, true);
-    checkDuration("shutdownTimeout", opts.shutdownTimeout, true);
-    checkDuration("cancelGrace", opts.cancelGrace, true);
+    checkDuration("timeout", opts.timeout);
+    checkDuration("shutdownTimeout", opts.shutdownTimeout);
+    checkDuration("cancelGrace", opts.cancelGrace);
     checkWindow(opts.window);
     if (opts.secrets) addSecrets(opts.secrets);
     this.timeout = opts.timeout;
@@ -247,13 +247,8 @@ export class Scheduler extends AbstractJob<boolean> {
     return job instanceof AbstractJob && this.isMember(job);
   }
 
-  /**
-   * Membership is the job's owners, which `addJob` and `remove` keep in step: no Set of
-   * every job beside `items` (on 100k-job graphs its inserts and memory were a fair part
-   * of building the scheduler).
-   */
   private isMember(job: AbstractJob): boolean {
-    return job._owner === this || job._moreOwners?.includes(this) === true;
+    return graph.isMember(this, job);
   }
 
   /** Leaf jobs of the whole tree, depth first; with `schedulers`, the schedulers too (this one first). */
@@ -301,68 +296,7 @@ export class Scheduler extends AbstractJob<boolean> {
    * (`a -> b -> c -> a`). `run()` calls it before any job starts.
    */
   validate(): void {
-    if (!this.checkTree(false)) this.checkTree(true);
-  }
-
-  /**
-   * The walk of `validate`. Explicit labels go first into a Set, one lookup each; a label
-   * seen twice (a duplicate, or a group's label taken by one of its jobs, which is allowed)
-   * makes it return false, and `validate` walks again with `exact`: a map from label to
-   * job tells the two apart. Every other check runs in the same order on both walks, and
-   * none failed before the label seen twice, so the first problem reported is the same.
-   */
-  private checkTree(exact: boolean): boolean {
-    // generated labels (job-3) are unique unless an explicit label takes the same text,
-    // checked at the end
-    const seen = new Set<string>();
-    const labels = new Map<string, AbstractJob>();
-    const generated: AbstractJob[] = [];
-    const visit = (s: Scheduler): boolean => {
-      for (const job of s.items) {
-        if (job._moreOwners !== undefined)
-          throw new ValidationError(
-            "JOB_IN_TWO_SCHEDULERS",
-            `job "${job.label}" is in two schedulers: ${job._owners.map((o) => `"${o.label}"`).join(" and ")}`,
-            { label: job.label, labels: job._owners.map((o) => o.label) },
-          );
-        if (job.ready !== undefined && !job.forever)
-          throw new ValidationError(
-            "INVALID_ARGUMENT",
-            `job "${job.label}" has a ready check but is not forever (dependents of a finite job wait until it is done)`,
-            { label: job.label, option: "ready" },
-          );
-        if (job._generatedLabel) generated.push(job);
-        else if (!exact) {
-          const size = seen.size;
-          if (seen.add(job.label).size === size) return false;
-        } else {
-          const other = labels.get(job.label);
-          if (other && other !== job && !isGroupOf(other, job) && !isGroupOf(job, other))
-            throw duplicateLabel(job.label);
-          if (!other || isGroupOf(other, job)) labels.set(job.label, job);
-        }
-        // owned by s means inside s (remove() keeps owners in step); a job shared by two
-        // schedulers is inside each of them, and reported as such
-        const req = job._req;
-        if (req !== undefined)
-          for (const r of req)
-            if (r._owner !== s && !s.isMember(r)) throw outsideRequirement(job, r, s);
-      }
-      const cycle = graph.findCycle({ jobs: s.items });
-      if (cycle)
-        throw new CycleError(
-          cycle.map((j) => j.label),
-          s === this ? undefined : `scheduler "${s.label}"`,
-        );
-      for (const job of s.items) if (job instanceof Scheduler && !visit(job)) return false;
-      return true;
-    };
-    // the root's label names the group, not a job (SPEC 1): never a duplicate
-    if (!visit(this)) return false;
-    const explicit = exact ? labels : seen;
-    if (explicit.size > 0)
-      for (const job of generated) if (explicit.has(job.label)) throw duplicateLabel(job.label);
-    return true;
+    validateTree(this);
   }
 
   // ---------------------------------------------------------------- running
@@ -380,7 +314,7 @@ export class Scheduler extends AbstractJob<boolean> {
   }
 
   private async runRoot(opts: RunOptions): Promise<boolean> {
-    checkDuration("timeout", opts.timeout, true);
+    checkDuration("timeout", opts.timeout);
     checkWindow(opts.window);
     if (this.running)
       throw new AiorchError("INVALID_ARGUMENT", `scheduler "${this.label}" is already running`, {
@@ -817,57 +751,6 @@ async function runBounded(
         ),
       });
   });
-}
-
-/** True when `group` is a scheduler holding `job` at some depth: its label names that group. */
-function isGroupOf(group: AbstractJob, job: AbstractJob): boolean {
-  if (!(group instanceof Scheduler)) return false;
-  for (let o = job._owner; o !== undefined; o = o._owner) if (o === group) return true;
-  return false;
-}
-
-function outsideRequirement(job: AbstractJob, r: AbstractJob, s: AbstractJob): ValidationError {
-  return new ValidationError(
-    "UNKNOWN_REQUIREMENT",
-    `job "${job.label}" requires "${r.label}", which is not in scheduler "${s.label}"` +
-      ` (requirements must stay inside one scheduler; sanitize() removes them)`,
-    { label: job.label, labels: [job.label, r.label] },
-  );
-}
-
-function duplicateLabel(label: string): ValidationError {
-  return new ValidationError("DUPLICATE_LABEL", `duplicate label: "${label}" names two jobs`, {
-    label,
-  });
-}
-
-function checkDuration(option: string, value: unknown, allowZero: boolean): void {
-  if (value === undefined) return;
-  if (
-    typeof value !== "number" ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (!allowZero && value === 0)
-  )
-    throw new AiorchError(
-      "INVALID_ARGUMENT",
-      `${option} must be a number of ms >= 0, got ${describeValue(value)}`,
-      {
-        option,
-      },
-    );
-}
-
-function checkWindow(value: unknown): void {
-  if (value === undefined) return;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
-    throw new AiorchError(
-      "INVALID_ARGUMENT",
-      `window must be an integer >= 0, got ${describeValue(value)}`,
-      {
-        option: "window",
-      },
-    );
 }
 
 export { describeError };
