@@ -27,8 +27,8 @@ export {
   type RunOptions,
   type SchedulerItem,
   type SchedulerOptions,
-  type ShutdownProblem,
 } from "./scheduler.ts";
+export type { ShutdownProblem } from "./shutdown.ts";
 export {
   AiorchError,
   CancelledError,

@@ -16,7 +16,6 @@ import {
   type JobContext,
   type JobDescription,
   type JobOptions,
-  type Resource,
   describeValue,
   isSequence,
   type Requirement,
@@ -32,7 +31,8 @@ import {
 } from "./render/list.ts";
 import { formatDot } from "./render/dot.ts";
 import { formatMermaid } from "./render/mermaid.ts";
-import { Run, settleWithin } from "./run.ts";
+import { Run } from "./run.ts";
+import { closeResources, type ShutdownProblem, shutdownJobs } from "./shutdown.ts";
 import { checkDuration, checkWindow, validateTree } from "./validate.ts";
 import type { RunFrame, RunScope } from "./scope.ts";
 
@@ -93,12 +93,6 @@ export interface RunOptions {
 }
 
 export type { EndReason };
-
-/** A problem reported at shutdown: a hook that threw or did not return in time. */
-export interface ShutdownProblem {
-  label: string;
-  error: unknown;
-}
 
 interface ExecParams {
   scope: RunScope;
@@ -427,31 +421,14 @@ export class Scheduler extends AbstractJob<boolean> {
   }
 
   private async shutdownJobs(): Promise<boolean> {
-    const problems: ShutdownProblem[] = [];
-    const hooks = this.items
-      .filter((job) => job._needsShutdown())
-      .map((job) => ({ label: job.label, run: () => job.shutdown() }));
-    await runBounded(hooks, this.shutdownTimeout, problems);
+    const problems = await shutdownJobs(this.items, this.shutdownTimeout);
     this.problems.push(...problems);
     this.emitShutdown(problems);
     return problems.length === 0;
   }
 
   private async closeResources(scope: RunScope): Promise<void> {
-    if (scope.resources.size === 0) return;
-    const groups = new Map<number, Resource[]>();
-    for (const r of scope.resources) {
-      const k = r.closeOrder ?? 0;
-      groups.set(k, [...(groups.get(k) ?? []), r]);
-    }
-    scope.resources.clear();
-    const problems: ShutdownProblem[] = [];
-    for (const k of [...groups.keys()].sort((a, b) => b - a)) {
-      const hooks = groups
-        .get(k)!
-        .map((r) => ({ label: r.name ?? "resource", run: () => r.close() }));
-      await runBounded(hooks, this.shutdownTimeout, problems);
-    }
+    const problems = await closeResources(scope.resources, this.shutdownTimeout);
     this.problems.push(...problems);
     if (problems.length > 0) this.emitShutdown(problems);
   }
@@ -718,39 +695,6 @@ function resetTree(s: Scheduler): void {
     if (j instanceof Scheduler) resetTree(j);
     else j._reset();
   }
-}
-
-/** Run hooks in parallel; collect throws and those still pending after `ms`. */
-async function runBounded(
-  hooks: { label: string; run: () => Promise<unknown> }[],
-  ms: number,
-  problems: ShutdownProblem[],
-): Promise<void> {
-  const done = new Array<boolean>(hooks.length).fill(false);
-  const all = hooks.map(async (h, i) => {
-    try {
-      await h.run();
-    } catch (error) {
-      problems.push({ label: h.label, error });
-    } finally {
-      done[i] = true;
-    }
-  });
-  await settleWithin(all, ms);
-  hooks.forEach((h, i) => {
-    if (!done[i])
-      problems.push({
-        label: h.label,
-        error: new AiorchError(
-          "SHUTDOWN",
-          `shutdown of "${h.label}" did not return within ${ms} ms`,
-          {
-            label: h.label,
-            timeoutMs: ms,
-          },
-        ),
-      });
-  });
 }
 
 export { describeError };
