@@ -1,5 +1,5 @@
 /**
- * Graph queries over one scheduler's direct jobs. Requirements that point outside the
+ * Graph queries and edits over one scheduler's direct jobs. Requirements that point outside the
  * given set are ignored by the queries (validation reports them; `sanitize` removes them).
  * Every result keeps insertion order.
  */
@@ -243,6 +243,46 @@ export function downstream({ jobs, targets }: Query): AbstractJob[] {
       }
   }
   return jobs.filter((j, i) => seen[i] && !start.has(j));
+}
+
+/**
+ * Each job of `jobs` that requires `job` requires `job`'s requirements instead (the edit
+ * behind `bypassAndRemove`; `job` itself keeps its requirements).
+ */
+export function bypass({ jobs, job }: { jobs: Jobs; job: AbstractJob }): void {
+  for (const s of successors({ jobs, targets: [job] })) {
+    s._reqDelete(job);
+    for (const r of requirementsOf(job)) if (r !== s) s._reqAdd(r);
+  }
+}
+
+/**
+ * The jobs of `jobs` downstream of `starts` and upstream of `ends` (every job for a side
+ * not given), plus the starts and ends themselves unless `keepStarts` / `keepEnds` is
+ * false; starts and ends outside `jobs` are ignored. In insertion order.
+ */
+export function between({
+  jobs,
+  starts: startsIn,
+  ends: endsIn,
+  keepStarts,
+  keepEnds,
+}: {
+  jobs: Jobs;
+  starts?: Iterable<AbstractJob> | undefined;
+  ends?: Iterable<AbstractJob> | undefined;
+  keepStarts?: boolean | undefined;
+  keepEnds?: boolean | undefined;
+}): AbstractJob[] {
+  const set = new Set(jobs);
+  const starts = startsIn ? [...startsIn].filter((j) => set.has(j)) : undefined;
+  const ends = endsIn ? [...endsIn].filter((j) => set.has(j)) : undefined;
+  const down = new Set(starts ? downstream({ jobs, targets: starts }) : jobs);
+  const up = new Set(ends ? upstream({ jobs, targets: ends }) : jobs);
+  const keep = new Set(jobs.filter((j) => down.has(j) && up.has(j)));
+  if (starts && keepStarts !== false) for (const j of starts) keep.add(j);
+  if (ends && keepEnds !== false) for (const j of ends) keep.add(j);
+  return jobs.filter((j) => keep.has(j));
 }
 
 /** @internal binary min-heap of job indexes (insertion order among ready jobs) */

@@ -197,14 +197,7 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** Remove a direct job (its dependents keep their requirement on it: see `sanitize`). */
   remove(job: AbstractJob): this {
-    if (!this.isMember(job))
-      throw new AiorchError(
-        "INVALID_ARGUMENT",
-        `job "${job.label}" is not in scheduler "${this.label}"`,
-        {
-          label: job.label,
-        },
-      );
+    this.mustHave(job);
     this.items.splice(this.items.indexOf(job), 1);
     const rest = job._owners.filter((o) => o !== this);
     job._owner = rest[0];
@@ -243,6 +236,15 @@ export class Scheduler extends AbstractJob<boolean> {
 
   private isMember(job: AbstractJob): boolean {
     return graph.isMember(this, job);
+  }
+
+  private mustHave(job: AbstractJob): void {
+    if (!this.isMember(job))
+      throw new AiorchError(
+        "INVALID_ARGUMENT",
+        `job "${job.label}" is not in scheduler "${this.label}"`,
+        { label: job.label },
+      );
   }
 
   /** Leaf jobs of the whole tree, depth first; with `schedulers`, the schedulers too (this one first). */
@@ -644,18 +646,8 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** Remove a job; each job that required it inherits its requirements. */
   bypassAndRemove(job: AbstractJob): this {
-    if (!this.isMember(job))
-      throw new AiorchError(
-        "INVALID_ARGUMENT",
-        `job "${job.label}" is not in scheduler "${this.label}"`,
-        {
-          label: job.label,
-        },
-      );
-    for (const s of this.successors(job)) {
-      s._reqDelete(job);
-      for (const r of graph.requirementsOf(job)) if (r !== s) s._reqAdd(r);
-    }
+    this.mustHave(job);
+    graph.bypass({ jobs: this.items, job });
     return this.remove(job);
   }
 
@@ -677,14 +669,7 @@ export class Scheduler extends AbstractJob<boolean> {
     keepStarts?: boolean;
     keepEnds?: boolean;
   }): this {
-    const starts = opts.starts ? [...opts.starts].filter((j) => this.has(j)) : undefined;
-    const ends = opts.ends ? [...opts.ends].filter((j) => this.has(j)) : undefined;
-    const down = new Set(starts ? this.downstream(...starts) : this.items);
-    const up = new Set(ends ? this.upstream(...ends) : this.items);
-    const keep = new Set(this.items.filter((j) => down.has(j) && up.has(j)));
-    if (starts && opts.keepStarts !== false) for (const j of starts) keep.add(j);
-    if (ends && opts.keepEnds !== false) for (const j of ends) keep.add(j);
-    return this.keepOnly(this.items.filter((j) => keep.has(j)));
+    return this.keepOnly(graph.between({ jobs: this.items, ...opts }));
   }
 }
 
