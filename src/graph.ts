@@ -1,7 +1,7 @@
 /**
- * Graph queries and edits over one scheduler's direct jobs. Requirements that point outside the
- * given set are ignored by the queries (validation reports them; `sanitize` removes them).
- * Every result keeps insertion order.
+ * Graph queries and edits over one scheduler's direct jobs. Requirements that point
+ * outside the given set are ignored by the queries (validation reports them; `sanitize`
+ * removes them). Every result keeps insertion order.
  */
 import type { AbstractJob } from "./job.ts";
 

@@ -31,7 +31,7 @@ import {
 } from "./render/list.ts";
 import { formatDot } from "./render/dot.ts";
 import { formatMermaid } from "./render/mermaid.ts";
-import { Run } from "./run.ts";
+import { Run, type RunParams } from "./run.ts";
 import { closeResources, type ShutdownProblem, shutdownJobs } from "./shutdown.ts";
 import { checkDuration, checkWindow, validateTree } from "./validate.ts";
 import type { RunFrame, RunScope } from "./scope.ts";
@@ -94,18 +94,23 @@ export interface RunOptions {
 
 export type { EndReason };
 
-interface ExecParams {
-  scope: RunScope;
-  parentSignal: AbortSignal | undefined;
+/** What `run()` gives `execute()`, root or nested; the rest of a Run's params is the scheduler's. */
+type ExecParams = Pick<
+  RunParams,
+  | "scope"
+  | "parentSignal"
+  | "parentDeadline"
+  | "path"
+  | "ownPath"
+  | "timeout"
+  | "window"
+  | "onReady"
+> & {
+  /** the enclosing run's hub (nested), which this scheduler's events reach too */
   parentHub: EventHub | undefined;
-  parentDeadline: number | undefined;
-  path: readonly string[];
-  timeout: number | undefined;
-  window: number | undefined;
+  /** the outermost run: it carries the plan and closes the run's resources */
   root: boolean;
-  /** a forever nested scheduler tells its parent when every job is ready or done */
-  onReady: (() => void) | undefined;
-}
+};
 
 /**
  * A set of jobs forming a DAG, and the engine that runs it. A scheduler is itself a job,
@@ -329,6 +334,7 @@ export class Scheduler extends AbstractJob<boolean> {
       parentHub: undefined,
       parentDeadline: undefined,
       path: [],
+      ownPath: [],
       timeout: opts.timeout ?? this.timeout,
       window: opts.window ?? this.window,
       root: true,
@@ -343,6 +349,7 @@ export class Scheduler extends AbstractJob<boolean> {
       parentHub: frame.hub,
       parentDeadline: frame.deadline,
       path: [...frame.path, this.label],
+      ownPath: frame.path,
       timeout: this.timeout,
       window: this.window,
       root: false,
@@ -379,7 +386,7 @@ export class Scheduler extends AbstractJob<boolean> {
   private async execute(p: ExecParams): Promise<boolean> {
     this.running = true;
     this.resetRun();
-    this.path = p.root ? p.path : p.path.slice(0, -1);
+    this.path = p.ownPath;
     // the outermost run() reset every job of the tree already
     this.hub.parent = p.parentHub;
     this.usedTimeout = p.timeout;
