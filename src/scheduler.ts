@@ -184,7 +184,7 @@ export class Scheduler extends AbstractJob<boolean> {
           label: this.label,
         },
       );
-    if (this.isMember(job)) return;
+    if (graph.isMember(this, job)) return;
     this.items.push(job);
     if (job._owner === undefined) {
       job._owner = this;
@@ -216,11 +216,11 @@ export class Scheduler extends AbstractJob<boolean> {
   }
 
   /** @internal */
-  /** @internal */
   override _limits(): { timeout: number | undefined; window: number | undefined } {
     return { timeout: this.timeout, window: this.window };
   }
 
+  /** @internal */
   override _members(): readonly AbstractJob[] {
     return this.items;
   }
@@ -236,15 +236,11 @@ export class Scheduler extends AbstractJob<boolean> {
 
   /** True if `job` is a direct job. */
   has(job: AbstractJob): boolean {
-    return job instanceof AbstractJob && this.isMember(job);
-  }
-
-  private isMember(job: AbstractJob): boolean {
-    return graph.isMember(this, job);
+    return job instanceof AbstractJob && graph.isMember(this, job);
   }
 
   private mustHave(job: AbstractJob): void {
-    if (!this.isMember(job))
+    if (!graph.isMember(this, job))
       throw new AiorchError(
         "INVALID_ARGUMENT",
         `job "${job.label}" is not in scheduler "${this.label}"`,
