@@ -40,6 +40,8 @@ export interface SuccessorIndex {
   readonly succ: Int32Array;
   /** requirements of job i inside `jobs` */
   readonly pending: Int32Array;
+  /** how many requirements point outside `jobs` (validation reports them) */
+  readonly outside: number;
 }
 
 /**
@@ -49,27 +51,53 @@ export interface SuccessorIndex {
 export function successorIndex({ jobs }: { jobs: Jobs }): SuccessorIndex {
   const n = jobs.length;
   for (let i = 0; i < n; i++) jobs[i]!._index = i;
-  const inside = (r: AbstractJob): boolean => jobs[r._index] === r;
   const pending = new Int32Array(n);
   const off = new Int32Array(n + 1);
+  let outside = 0;
   for (let i = 0; i < n; i++) {
     const req = jobs[i]!._req;
     if (req === undefined) continue;
-    for (const r of req)
-      if (inside(r)) {
+    for (let k = 0; k < req.length; k++) {
+      const r = req[k]!;
+      if (jobs[r._index] === r) {
         pending[i]!++;
         off[r._index + 1]!++;
-      }
+      } else outside++;
+    }
   }
   for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
   const succ = new Int32Array(off[n]!);
   const fill = off.slice(0, n);
-  for (let i = 0; i < n; i++) {
-    const req = jobs[i]!._req;
-    if (req === undefined) continue;
-    for (const r of req) if (inside(r)) succ[fill[r._index]!++] = i;
+  if (off[n]! > 0)
+    for (let i = 0; i < n; i++) {
+      const req = jobs[i]!._req;
+      if (req === undefined) continue;
+      for (let k = 0; k < req.length; k++) {
+        const r = req[k]!;
+        if (jobs[r._index] === r) succ[fill[r._index]!++] = i;
+      }
+    }
+  return { off, succ, pending, outside };
+}
+
+/**
+ * True when the graph of `index` has no cycle: Kahn's pass over the compressed successors,
+ * two typed arrays and no job touched (`findCycle` then names a cycle, when there is one).
+ */
+export function isAcyclic({ off, succ, pending }: SuccessorIndex): boolean {
+  const n = pending.length;
+  const left = pending.slice();
+  const queue = new Int32Array(n);
+  let tail = 0;
+  for (let i = 0; i < n; i++) if (left[i] === 0) queue[tail++] = i;
+  for (let head = 0; head < tail; head++) {
+    const v = queue[head]!;
+    for (let k = off[v]!, e = off[v + 1]!; k < e; k++) {
+      const w = succ[k]!;
+      if (--left[w]! === 0) queue[tail++] = w;
+    }
   }
-  return { off, succ, pending };
+  return tail === n;
 }
 
 /** Successor lists by index (only edges inside `jobs`), each in insertion order. */

@@ -438,6 +438,8 @@ export abstract class AbstractJob<T = unknown> {
 
   /** @internal reset run state before a run */
   _reset(): void {
+    // a job that never started has nothing to reset (a fresh 100k-job graph: every job)
+    if (this._startedAt === 0 && this._state === "idle") return;
     this._state = "idle";
     this._result = undefined;
     this._error = undefined;

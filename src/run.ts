@@ -9,7 +9,7 @@ import { setMaxListeners } from "node:events";
 import { JobCtx } from "./context.ts";
 import { CancelledError } from "./errors.ts";
 import type { EventHub } from "./events.ts";
-import { MinHeap, successorIndex } from "./graph.ts";
+import { MinHeap, type SuccessorIndex, successorIndex } from "./graph.ts";
 import { type AbstractJob, type JobContext, jobTime } from "./job.ts";
 import type { EndFacts, EndReason, JobState, PlanNode } from "./model.ts";
 import { ReadyCtx, type ReadyWatch, watchReadiness } from "./ready.ts";
@@ -42,6 +42,8 @@ export interface RunParams {
   plan: (() => PlanNode) | undefined;
   /** a forever nested scheduler tells its parent when every job is ready or done */
   onReady: (() => void) | undefined;
+  /** the successor index of `jobs` when validation built it just before (root runs) */
+  index?: SuccessorIndex | undefined;
   /** the owner's end of run: shutdown hooks, shared resources */
   wrapUp: () => Promise<void>;
 }
@@ -102,7 +104,7 @@ export class Run {
       hub: params.hub,
       ...(deadline === undefined ? {} : { deadline }),
     };
-    const index = successorIndex({ jobs });
+    const index = params.index ?? successorIndex({ jobs });
     this.off = index.off;
     this.succ = index.succ;
     this.pending = index.pending;

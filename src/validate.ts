@@ -5,7 +5,7 @@
  * Scheduler class.
  */
 import { AiorchError, CycleError, ValidationError } from "./errors.ts";
-import { findCycle, isMember } from "./graph.ts";
+import { findCycle, isAcyclic, isMember, type SuccessorIndex, successorIndex } from "./graph.ts";
 import { type AbstractJob, describeValue } from "./job.ts";
 
 /**
@@ -13,8 +13,8 @@ import { type AbstractJob, describeValue } from "./job.ts";
  * in two schedulers, a ready check on a finite job, a duplicate label, a requirement outside
  * its scheduler, a cycle (`a -> b -> c -> a`).
  */
-export function validateTree(root: AbstractJob): void {
-  if (!walk(root, false)) walk(root, true);
+export function validateTree(root: AbstractJob): SuccessorIndex {
+  return walk(root, false) ?? walk(root, true)!;
 }
 
 /**
@@ -23,14 +23,20 @@ export function validateTree(root: AbstractJob): void {
  * makes it return false, and `validateTree` walks again with `exact`: a map from label to
  * job tells the two apart. Every other check runs in the same order on both walks, and
  * none failed before the label seen twice, so the first problem reported is the same.
+ * Each scheduler's successor index is built once here; the root's is returned, for its run.
  */
-function walk(root: AbstractJob, exact: boolean): boolean {
+function walk(root: AbstractJob, exact: boolean): SuccessorIndex | undefined {
   // generated labels (job-3) are unique unless an explicit label takes the same text,
   // checked at the end
   const seen = new Set<string>();
   const labels = new Map<string, AbstractJob>();
-  const generated: AbstractJob[] = [];
+  let generated = false;
+  let rootIndex: SuccessorIndex | undefined;
   const visit = (s: AbstractJob, members: readonly AbstractJob[]): boolean => {
+    // the index counts the requirements pointing outside `members`: with none, no job's
+    // requirements need a look of their own
+    const index = successorIndex({ jobs: members });
+    const outside = index.outside > 0;
     for (const job of members) {
       if (job._moreOwners !== undefined)
         throw new ValidationError(
@@ -44,7 +50,7 @@ function walk(root: AbstractJob, exact: boolean): boolean {
           `job "${job.label}" has a ready check but is not forever (dependents of a finite job wait until it is done)`,
           { label: job.label, option: "ready" },
         );
-      if (job._generatedLabel) generated.push(job);
+      if (job._generatedLabel) generated = true;
       else if (!exact) {
         const size = seen.size;
         if (seen.add(job.label).size === size) return false;
@@ -57,16 +63,18 @@ function walk(root: AbstractJob, exact: boolean): boolean {
       // owned by s means inside s (remove() keeps owners in step); a job shared by two
       // schedulers is inside each of them, and reported as such
       const req = job._req;
-      if (req !== undefined)
+      if (outside && req !== undefined)
         for (const r of req)
           if (r._owner !== s && !isMember(s, r)) throw outsideRequirement(job, r, s);
     }
-    const cycle = findCycle({ jobs: members });
-    if (cycle)
+    // the index proves there is no cycle in one cheap pass; the search that names one
+    // runs only when there is one
+    if (!isAcyclic(index))
       throw new CycleError(
-        cycle.map((j) => j.label),
+        findCycle({ jobs: members })!.map((j) => j.label),
         s === root ? undefined : `scheduler "${s.label}"`,
       );
+    if (s === root) rootIndex = index;
     for (const job of members) {
       const inner = job._members();
       if (inner !== undefined && !visit(job, inner)) return false;
@@ -74,11 +82,18 @@ function walk(root: AbstractJob, exact: boolean): boolean {
     return true;
   };
   // the root's label names the group, not a job (SPEC 1): never a duplicate
-  if (!visit(root, root._members() ?? [])) return false;
+  if (!visit(root, root._members() ?? [])) return undefined;
   const explicit = exact ? labels : seen;
-  if (explicit.size > 0)
-    for (const job of generated) if (explicit.has(job.label)) throw duplicateLabel(job.label);
-  return true;
+  if (explicit.size > 0 && generated) {
+    const check = (s: AbstractJob): void => {
+      for (const job of s._members() ?? []) {
+        if (job._generatedLabel && explicit.has(job.label)) throw duplicateLabel(job.label);
+        check(job);
+      }
+    };
+    check(root);
+  }
+  return rootIndex;
 }
 
 /** True when `group` is a scheduler holding `job` at some depth: its label names that group. */
