@@ -205,10 +205,7 @@ export class Run {
     let pr: Promise<unknown>;
     try {
       if (job._retry) pr = this.runWithRetry(job, ctx);
-      else {
-        job._attempts = 1;
-        pr = Promise.resolve(job.run(ctx));
-      }
+      else pr = Promise.resolve(job.run(ctx));
     } catch (err) {
       pr = Promise.reject(err);
     }
@@ -244,12 +241,13 @@ export class Run {
   private runWithRetry(job: AbstractJob, ctx: JobContext): Promise<unknown> {
     const policy = job._retry!;
     const frame = this.frame;
+    job._attempts = 0;
     return runAttempts({
       policy,
       signal: frame.signal,
       deadline: frame.deadline,
       attempt: async () => {
-        job._attempts++;
+        job._attempts = (job._attempts ?? 0) + 1;
         return job.run(ctx);
       },
       onFailure: (f) => {
