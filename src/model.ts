@@ -123,3 +123,22 @@ export interface EndFacts {
   /** the critical job that ended the run, for `critical` */
   readonly critical?: { readonly label: string; readonly error: unknown } | undefined;
 }
+
+/**
+ * The id of a job in views and reports: its scheduler path and label joined by `/`, each
+ * part with `%` and `/` escaped (`%25`, `%2F`), so labels that contain `/` never give two
+ * jobs one id (`a` › `b/c` is `a/b%2Fc`, `a/b` › `c` is `a%2Fb/c`), and a group's id
+ * followed by `/` prefixes exactly the ids of its members.
+ * @example jobId(["tests"], "unit") // "tests/unit"
+ */
+export function jobId(path: readonly string[], label?: string): string {
+  const parts = label === undefined ? path : [...path, label];
+  let id = "";
+  for (let k = 0; k < parts.length; k++) {
+    const p = parts[k]!;
+    const part =
+      p.includes("/") || p.includes("%") ? p.replace(/%/g, "%25").replace(/\//g, "%2F") : p;
+    id = k === 0 ? part : `${id}/${part}`;
+  }
+  return id;
+}

@@ -9,6 +9,7 @@ import type {
 } from "../trace/types.ts";
 import type { TimelineJob, TimelineModel } from "./timeline.ts";
 import { outcomeOf } from "./timeline.ts";
+import { jobId } from "../model.ts";
 
 /** Output lines the report keeps per job. */
 const TAIL = 20;
@@ -73,7 +74,7 @@ function traceJob(n: TraceNode, group: readonly string[], t0: number): TimelineJ
   const failed = n.state === "done" && n.error !== undefined;
   const output = job ? outputOf(job) : [];
   return {
-    id: [...group, n.label].join("/"),
+    id: jobId(group, n.label),
     label: n.label,
     group,
     kind: job ? job.kind : "Scheduler",
@@ -89,7 +90,7 @@ function traceJob(n: TraceNode, group: readonly string[], t0: number): TimelineJ
     output,
     ...(command !== undefined ? { command } : {}),
     ...(host !== undefined ? { host } : {}),
-    requires: n.requires.map((r) => [...group, r].join("/")),
+    requires: n.requires.map((r) => jobId(group, r)),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { TimelineJob, TimelineModel } from "./timeline.ts";
+import { jobId } from "../model.ts";
 
 /** Escape text for HTML and SVG content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -22,8 +23,8 @@ const PAD = 12;
  */
 export function flattenEdges(model: TimelineModel): Array<[from: string, to: string]> {
   const byId = new Map(model.jobs.map((j) => [j.id, j]));
-  const members = (g: string) => model.jobs.filter((j) => j.group.join("/") === g);
-  const inside = (j: TimelineJob, g: string) => j.group.join("/") === g;
+  const members = (g: string) => model.jobs.filter((j) => jobId(j.group) === g);
+  const inside = (j: TimelineJob, g: string) => jobId(j.group) === g;
   const exits = (g: TimelineJob): TimelineJob[] => {
     const ms = members(g.id);
     const required = new Set(ms.flatMap((m) => m.requires));
@@ -115,7 +116,7 @@ export function renderGraphSvg({
     const cls = `node ${j.outcome}${onPath.has(j.id) ? " cp" : ""}${j.critical ? " critical" : ""}${j.forever ? " forever" : ""}`;
     const text = j.label.length > 24 ? `${j.label.slice(0, 23)}…` : j.label;
     out.push(
-      `<g class="${cls}" data-id="${escapeHtml(j.id)}"><title>${escapeHtml(j.id)}</title>`,
+      `<g class="${cls}" data-id="${escapeHtml(j.id)}"><title>${escapeHtml([...j.group, j.label].join("/"))}</title>`,
       `<rect x="${x(j)}" y="${y(j)}" width="${BOX_W}" height="${BOX_H}" rx="4"/>`,
       `<text x="${x(j) + 6}" y="${y(j) + 13}">${escapeHtml(text)}</text></g>`,
     );

@@ -6,7 +6,7 @@ import type {
   RunEvent,
   RunStartEvent,
 } from "../events.ts";
-import type { JobDescription, JobState, PlanNode } from "../model.ts";
+import { type JobDescription, type JobState, jobId, type PlanNode } from "../model.ts";
 import { cleanLine } from "./cells.ts";
 
 /** What the live view and the timeline know about one job, built from run events only. */
@@ -241,9 +241,9 @@ function resetState(state: LiveState): void {
   state.endedAt = 0;
 }
 
-/** `path/label` of an event's job. */
+/** The id of an event's job (see `jobId`). */
 function keyOf(e: { readonly path: readonly string[]; readonly label: string }): string {
-  return e.path.length === 0 ? e.label : `${e.path.join("/")}/${e.label}`;
+  return jobId(e.path, e.label);
 }
 
 /** Register the jobs of a plan, depth first in topological order (as `list()`). */
@@ -311,7 +311,7 @@ interface JobFacts {
 
 function registerJob(state: LiveState, job: JobFacts, inOrder = false): LiveJob {
   const path = job.path;
-  const parent = path.length > 0 ? state.groups.get(path.join("/")) : undefined;
+  const parent = path.length > 0 ? state.groups.get(jobId(path)) : undefined;
   const lj: LiveJob = {
     key: job.key,
     label: job.label,

@@ -1,4 +1,4 @@
-import type { JobState } from "../model.ts";
+import { type JobState, jobId } from "../model.ts";
 import type { LiveJob, LiveState } from "./live-state.ts";
 
 /** How a job's run ended, as the report colours it. */
@@ -143,7 +143,7 @@ export function findCriticalPath(model: TimelineModel): string[] {
     const ids = [...j.requires];
     // requirements of enclosing groups gate this job too
     for (let k = j.group.length; k > 0; k--)
-      ids.push(...(byId.get(j.group.slice(0, k).join("/"))?.requires ?? []));
+      ids.push(...(byId.get(jobId(j.group.slice(0, k)))?.requires ?? []));
     for (const id of ids) {
       const r = byId.get(id);
       if (!r) continue;

@@ -113,6 +113,52 @@ describe("renderReport()", () => {
   });
 });
 
+describe("job ids with / in labels", () => {
+  /** group "a" holds job "b/c", group "a/b" holds job "c": joined with "/" both were "a/b/c" */
+  function slashes() {
+    const job = (label: string, out: string) =>
+      new Job(
+        async ({ log }: JobContext) => {
+          log(out);
+          await sleep(20);
+        },
+        { label },
+      );
+    const a = new Scheduler([job("b/c", "from a")], { label: "a" });
+    const ab = new Scheduler([job("c", "from a/b")], { label: "a/b" }).requires(a);
+    const end = job("100%", "end").requires(ab);
+    return new Scheduler([a, ab, end], { label: "slashes" });
+  }
+  const expected = [
+    ["a", true, []],
+    ["a/b%2Fc", false, []],
+    ["a%2Fb", true, ["a"]],
+    ["a%2Fb/c", false, []],
+    ["100%25", false, ["a%2Fb"]],
+  ];
+
+  test("live and recorded timelines give each job its own id and its own output", async () => {
+    const s = slashes();
+    const state = createLiveState({ tail: 20 });
+    s.on((e) => reduceLiveState(state, e));
+    expect(await s.run()).toBe(true);
+    const live = buildTimeline({ state });
+    const { trace } = await recordRun({ scheduler: slashes() });
+    const fromTrace = timelineFromTrace(JSON.parse(JSON.stringify(trace)));
+    for (const m of [live, fromTrace]) {
+      expect(m.jobs.map((j) => [j.id, j.isGroup, j.requires])).toEqual(expected);
+      const out = new Map(m.jobs.map((j) => [j.label, j.output]));
+      expect(out.get("b/c")).toEqual(["from a"]);
+      expect(out.get("c")).toEqual(["from a/b"]);
+      expect(findCriticalPath(m)).toEqual(["a/b%2Fc", "a%2Fb/c", "100%25"]);
+      expect(flattenEdges(m)).toEqual([
+        ["a/b%2Fc", "a%2Fb/c"],
+        ["a%2Fb/c", "100%25"],
+      ]);
+    }
+  });
+});
+
 describe("timelineFromTrace()", () => {
   test("a recorded run gives the same jobs, outcomes and critical path as the live events", async () => {
     const { trace } = await recordRun({ scheduler: buildScenario() });
