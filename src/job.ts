@@ -213,8 +213,8 @@ export abstract class AbstractJob<T = unknown> {
       this._flags |= FLAG.generated;
     } else this._label = opts.label as string;
     if (opts.required !== undefined) this.requires(opts.required);
-    const retry = checkRetry({ retry: opts.retry, label: opts.label });
-    if (retry !== undefined) this._retry = retry;
+    if (opts.retry !== undefined)
+      this._retry = checkRetry({ retry: opts.retry, label: opts.label });
   }
 
   /** The retry policy, as given (`attempts`, `backoff`), or undefined. */
