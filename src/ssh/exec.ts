@@ -151,7 +151,7 @@ async function runLine(
       signal: stopper.stop.signal,
       closeSignal: stopper.stop.signal,
       onStart(k) {
-        stopper.kill = k;
+        stopper.started(k);
       },
       onStdout(c) {
         out ??= new LineSplitter((l, b) => emitOutput(ctx, "stdout", l, host, b));

@@ -24,6 +24,7 @@ export class CommandStopper {
   /** sends a signal to the running command, once the channel is open */
   kill: ((sig: string) => void) | undefined;
   timedOut = false;
+  private ended = false;
   private readonly holder: StopHolder;
   private readonly timer: NodeJS.Timeout | undefined;
 
@@ -45,6 +46,16 @@ export class CommandStopper {
     this.escalate(this.holder.signal.reason);
   }
 
+  /**
+   * The command's channel opened: `kill` signals its process group from now on. A stop
+   * decided while the channel was opening (the open cannot be withdrawn once asked) is
+   * carried out now: TERM, then KILL after the grace, as for a running command.
+   */
+  started(kill: (sig: string) => void): void {
+    this.kill = kill;
+    if (this.stop.signal.aborted && !this.ended) this.signalRunning();
+  }
+
   /** Before the channel opens, abort the wait; once running, TERM, then KILL and close. */
   escalate(reason: unknown): void {
     const stop = this.stop;
@@ -53,7 +64,12 @@ export class CommandStopper {
       stop.abort(reason);
       return;
     }
-    this.kill("TERM");
+    this.signalRunning();
+  }
+
+  private signalRunning(): void {
+    const stop = this.stop;
+    this.kill!("TERM");
     setTimeout(() => {
       this.kill?.("KILL");
       // the channel ends by itself once its processes are gone; close it if something
@@ -64,6 +80,7 @@ export class CommandStopper {
 
   /** The command ended: no timeout, no listener left. */
   done(): void {
+    this.ended = true;
     clearTimeout(this.timer);
     this.holder.signal.removeEventListener("abort", this);
   }
