@@ -7,9 +7,6 @@ import type { Resource } from "./model.ts";
 import { hasSecrets, maskSecrets } from "./redact.ts";
 import type { RunFrame } from "./scope.ts";
 
-/** @internal key under which a nested scheduler finds its parent's run scope */
-export const SCOPE: unique symbol = Symbol("aiorch.scope");
-
 /** @internal per-job context: one small object, methods on the prototype */
 export class JobCtx implements JobContext {
   readonly job: AbstractJob;
@@ -27,7 +24,8 @@ export class JobCtx implements JobContext {
   get vars(): Record<string, string> {
     return this.frame.scope.vars;
   }
-  get [SCOPE](): RunFrame {
+  /** @internal the run this job runs in: a nested scheduler given this context runs inside it */
+  runFrame(): RunFrame {
     return this.frame;
   }
   // getters returning closures, so `({ log, use }) => …` destructuring works

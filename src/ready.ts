@@ -5,7 +5,7 @@
  * this module only watches one job and says "ready" or "failed" once.
  */
 import { AiorchError, describeError } from "./errors.ts";
-import { JobCtx, SCOPE } from "./context.ts";
+import { JobCtx } from "./context.ts";
 import type { AbstractJob } from "./job.ts";
 import type { RunFrame } from "./scope.ts";
 
@@ -26,7 +26,7 @@ export class ReadyCtx extends JobCtx {
   override get signal(): AbortSignal {
     return this.combined;
   }
-  override get [SCOPE](): RunFrame {
+  override runFrame(): RunFrame {
     return this.nested;
   }
   override watchLine(line: string): void {

@@ -6,7 +6,7 @@ import {
   SchedulerFailedError,
   ValidationError,
 } from "./errors.ts";
-import { SCOPE } from "./context.ts";
+import { JobCtx } from "./context.ts";
 import type { EndFacts, EndReason, PlanNode } from "./model.ts";
 import { buildPlan, statusOf } from "./plan.ts";
 import { EventHub, type RunEvent, type RunListener } from "./events.ts";
@@ -313,8 +313,8 @@ export class Scheduler extends AbstractJob<boolean> {
    * Shutdown runs at the end, whatever happened.
    */
   override run(opts?: RunOptions | JobContext): Promise<boolean> {
-    const frame = opts && (opts as Partial<Record<typeof SCOPE, RunFrame>>)[SCOPE];
-    if (frame) return this.runNested(frame);
+    // the context of a job of an enclosing run (the run calls job.run(ctx)): nested
+    if (opts instanceof JobCtx) return this.runNested(opts.runFrame());
     return this.runRoot((opts as RunOptions | undefined) ?? {});
   }
 
