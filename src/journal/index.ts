@@ -16,6 +16,7 @@ export {
 export {
   createJournal,
   type JournalOptions,
+  type JournalSink,
   type JournalWriter,
   journalPathFor,
 } from "./writer.ts";

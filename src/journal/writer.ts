@@ -17,8 +17,11 @@ import {
 export interface JournalOptions {
   /** the root scheduler whose runs are journaled */
   scheduler: Scheduler;
-  /** the journal file (created, or truncated at each run start) */
-  journal: string;
+  /**
+   * the journal file (created, or truncated at each run start), or where else the lines go
+   * (`aiorch run --redis` keeps them in Redis: see {@link JournalSink})
+   */
+  journal: string | JournalSink;
   /** the scenario file, recorded in the header */
   file?: string;
   /** most bytes of one job's result (as JSON); larger ones are not restorable @default 1048576 */
@@ -27,9 +30,22 @@ export interface JournalOptions {
   onError?: (error: AiorchError) => void;
 }
 
+/**
+ * Where a journal's lines go: `start` at each run start (the previous run's lines are
+ * dropped), `append` for each line in order (it must be durable, or at least ordered, when
+ * it returns), `close` at the run's end. A throw stops the journal (reported once).
+ */
+export interface JournalSink {
+  /** what the journal is called in messages (a file name, a run in Redis) */
+  readonly name: string;
+  start(): void;
+  append(line: string): void;
+  close(): void;
+}
+
 /** A journal attached to a scheduler's events. */
 export interface JournalWriter {
-  /** the file written */
+  /** the file written (or the sink's name) */
   readonly file: string;
   /** Stop listening and close the file. */
   stop(): void;
@@ -48,9 +64,11 @@ export interface JournalWriter {
  * ```
  */
 export function createJournal(opts: JournalOptions): JournalWriter {
-  const { scheduler: root, journal: file } = opts;
+  const { scheduler: root } = opts;
+  const sink = typeof opts.journal === "string" ? fileSink(opts.journal) : opts.journal;
+  const file = sink.name;
   const maxBytes = opts.resultBytes ?? 1_048_576;
-  let fd: number | undefined;
+  let open_ = false;
   let failed = false;
   let redactor = new Redactor();
 
@@ -67,10 +85,9 @@ export function createJournal(opts: JournalOptions): JournalWriter {
   };
 
   const append = (line: JournalHeader | JournalEntry): void => {
-    if (fd === undefined || failed) return;
+    if (!open_ || failed) return;
     try {
-      writeSync(fd, `${JSON.stringify(line)}\n`);
-      fsyncSync(fd);
+      sink.append(JSON.stringify(line));
     } catch (err) {
       fail(err);
     }
@@ -88,7 +105,8 @@ export function createJournal(opts: JournalOptions): JournalWriter {
     };
     collect(plan);
     try {
-      fd = openSync(file, "w", 0o600);
+      sink.start();
+      open_ = true;
     } catch (err) {
       fail(err);
       return;
@@ -103,13 +121,13 @@ export function createJournal(opts: JournalOptions): JournalWriter {
   };
 
   const close = (): void => {
-    if (fd === undefined) return;
+    if (!open_) return;
+    open_ = false;
     try {
-      closeSync(fd);
+      sink.close();
     } catch {
       // already closed or broken: nothing more to save
     }
-    fd = undefined;
   };
 
   const entryOf = (job: AbstractJob, e: RunEvent & { type: "job-state" }): JournalJobEntry => {
@@ -168,6 +186,29 @@ export function createJournal(opts: JournalOptions): JournalWriter {
     stop(): void {
       off();
       close();
+    },
+  };
+}
+
+/** A journal file: truncated at each run start, each line fsync'd before the next event. */
+function fileSink(file: string): JournalSink {
+  let fd: number | undefined;
+  return {
+    name: file,
+    start() {
+      if (fd !== undefined) closeSync(fd);
+      fd = openSync(file, "w", 0o600);
+    },
+    append(line) {
+      if (fd === undefined) return;
+      writeSync(fd, `${line}\n`);
+      fsyncSync(fd);
+    },
+    close() {
+      if (fd === undefined) return;
+      const f = fd;
+      fd = undefined;
+      closeSync(f);
     },
   };
 }
