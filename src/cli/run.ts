@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { AiorchError } from "../errors.ts";
 import type { AbstractJob } from "../job.ts";
+import type { ResumePlan } from "../journal/plan.ts";
 import type { Scheduler } from "../scheduler.ts";
 import { killAllNow } from "../ssh/groups.ts";
 import { checkScenarioTypes, isTypeScriptFile, reportCheck } from "./check.ts";
@@ -195,6 +196,11 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
       : "live";
   const ac = new AbortController();
   const dist = opts.redis === undefined ? undefined : await distribute(scheduler, opts, file, ac);
+  // --redis --resume: the run's journal in Redis decides, as a journal file would
+  if (dist?.resumePlan) {
+    restore = dist.resumePlan.restore;
+    if (!opts.quiet) sayResume(dist.resumePlan, `the journal of run ${dist.runId} in Redis`);
+  }
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
@@ -301,6 +307,7 @@ async function distribute(
       ? { redisDownLimit: opts.redisWait, connectTimeout: opts.redisWait }
       : {}),
     onFatal: () => ac.abort(),
+    onJournalError: (err) => process.stderr.write(`aiorch: ${err.message}\n`),
   });
   const where = [...dist.sites].map(([s, n]) => `${n} on ${s}`).join(", ") || "none";
   const byKind = [...dist.kinds]
@@ -333,13 +340,16 @@ async function planFromJournal({
   const { planResume, readResumeSource } = await import("../journal/index.ts");
   const journal = readResumeSource({ file: source });
   const plan = planResume({ scheduler, journal });
-  if (!quiet) {
-    const lines = [
-      ...plan.warnings.map((w) => `aiorch: ${w}`),
-      ...plan.rerun.map((r) => `aiorch: resume: "${r.label}" runs again: ${r.why}`),
-      `aiorch: resuming from ${journal.file}: ${plan.restore.size} job(s) restored, ${plan.toRun} to run`,
-    ];
-    process.stderr.write(`${lines.join("\n")}\n`);
-  }
+  if (!quiet) sayResume(plan, journal.file);
   return plan.restore;
+}
+
+/** What a resume restores and runs again, on stderr. */
+function sayResume(plan: ResumePlan, from: string): void {
+  const lines = [
+    ...plan.warnings.map((w) => `aiorch: ${w}`),
+    ...plan.rerun.map((r) => `aiorch: resume: "${r.label}" runs again: ${r.why}`),
+    `aiorch: resuming from ${from}: ${plan.restore.size} job(s) restored, ${plan.toRun} to run`,
+  ];
+  process.stderr.write(`${lines.join("\n")}\n`);
 }

@@ -4,6 +4,8 @@ import { Scheduler } from "../scheduler.ts";
 import { identifyJob } from "./identity.ts";
 import type { Journal } from "./types.ts";
 
+const CHANGED = "its definition changed";
+
 /** A job that ended done in the resumed run but runs again, and why. */
 export interface RerunNote {
   label: string;
@@ -16,6 +18,12 @@ export interface ResumePlan {
   restore: Map<AbstractJob, unknown>;
   /** jobs done in the resumed run that run again, in display order, with why */
   rerun: RerunNote[];
+  /**
+   * jobs that ended done in the resumed run and must run again because they or something
+   * they require changed (not for an unrestorable result): a worker's finished queue job
+   * of theirs is stale (see `aiorch run --redis --resume`)
+   */
+  again: Set<AbstractJob>;
   /** leaf jobs of the scenario that run (never done before, failed, cancelled, or rerun) */
   toRun: number;
   /** what the journal reader noticed (a torn last line) */
@@ -61,6 +69,7 @@ export function planResume({
     );
   const restore = new Map<AbstractJob, unknown>();
   const rerun: RerunNote[] = [];
+  const again = new Set<AbstractJob>();
   let toRun = 0;
   // jobs that run in this run, so their dependents run too
   const runs = new Set<AbstractJob>();
@@ -87,7 +96,10 @@ export function planResume({
       anyRuns = true;
       toRun++;
       const entry = journal.jobs.get(job.label);
-      if (entry?.state === "done" && entry.ok) rerun.push({ label: job.label, why });
+      if (entry?.state === "done" && entry.ok) {
+        rerun.push({ label: job.label, why });
+        if (changedReq || why === CHANGED) again.add(job);
+      }
     }
     return anyRuns;
   };
@@ -101,7 +113,7 @@ export function planResume({
     if (job.forever) return "it is a forever job (services always start again)";
     const id = identifyJob(job);
     if ("undescribable" in id) return id.undescribable;
-    if (entry.identity !== id.identity) return "its definition changed";
+    if (entry.identity !== id.identity) return CHANGED;
     if (entry.unrestorable !== undefined)
       return `its result cannot be restored: ${entry.unrestorable}`;
     if (changedReq) return `it requires "${changedReq.label}", which runs again`;
@@ -109,5 +121,5 @@ export function planResume({
   };
 
   visit(scheduler);
-  return { restore, rerun, toRun, warnings: [...journal.warnings] };
+  return { restore, rerun, again, toRun, warnings: [...journal.warnings] };
 }

@@ -17,6 +17,9 @@ import { type AbstractJob, Job, type JobContext } from "../job.ts";
 import { Scheduler } from "../scheduler.ts";
 import { SshJob } from "../ssh/job.ts";
 import { moduleCallOf } from "../trace/describe.ts";
+import { createJournal } from "../journal/writer.ts";
+import { planResume, type ResumePlan } from "../journal/plan.ts";
+import { readRedisJournal, redisJournalSink } from "./journal.ts";
 import {
   connectionOptions,
   connectRedis,
@@ -63,6 +66,8 @@ export interface DistributeOptions {
   cancelGrace?: number;
   /** called when Redis is gone for good: abort the run there */
   onFatal?: (error: AiorchError) => void;
+  /** a journal write to Redis failed (the run goes on, unjournaled) */
+  onJournalError?: (error: Error) => void;
   /** what the scenario is, stored with the run (shown by nothing secret) */
   title?: string;
   /**
@@ -93,6 +98,12 @@ export interface Distribution {
    * many went to workers and how many stay here, in the order first met
    */
   readonly kinds: ReadonlyMap<string, KindCount>;
+  /**
+   * with `resume`: what the run's journal in Redis says to restore (give `restore` to
+   * `scheduler.run()`) and to run again; undefined for a new run, or a run journaled by
+   * no one (then done queue jobs are still found by their ids)
+   */
+  readonly resumePlan: ResumePlan | undefined;
   /** the error that ended the run from the Redis side (Redis gone), if any */
   failure(): AiorchError | undefined;
   /** record the end of the run, restore the jobs, close the Redis connections */
@@ -161,6 +172,23 @@ async function setUp(
     controller: String(process.pid),
   });
   await client.expire(key, KEEP_S);
+  // the journal's rules decide a resume: done jobs restored, the controller's own too;
+  // changed ones and their dependents run again, with fresh queue jobs
+  const journal = opts.resume === undefined ? undefined : await readRedisJournal({ client, runId });
+  const resumePlan = journal && planResume({ scheduler: opts.scheduler, journal });
+  const again: ReadonlySet<AbstractJob> = resumePlan?.again ?? new Set();
+  const sink = redisJournalSink({
+    client,
+    runId,
+    keepSeconds: KEEP_S,
+    onError: (err) =>
+      opts.onJournalError?.(
+        new AiorchError("JOURNAL", `cannot write the journal of run ${runId}: ${err.message}`, {
+          cause: err,
+        }),
+      ),
+  });
+  const writer = createJournal({ scheduler: opts.scheduler, journal: sink });
 
   // which jobs go where
   const remote = new Map<AbstractJob, Remote>();
@@ -253,6 +281,7 @@ async function setUp(
       await waitForWorker({ queue, site, target, ms: opts.workerWait ?? 10_000 });
     }
   } catch (err) {
+    writer.stop();
     await closeAll();
     throw err;
   }
@@ -298,7 +327,7 @@ async function setUp(
       try {
         // not awaited alone: with Redis gone, the add waits for it, the watcher settles `done`
         const queued = resuming
-          ? attach({ queue, jobId, spec: data, pending })
+          ? attach({ queue, jobId, spec: data, pending, reuseDone: !again.has(job) })
           : queue.add(spec.label, data, jobOptions(jobId));
         queued.catch((err: unknown) =>
           pending.get(jobId)?.settle(err instanceof Error ? err : new Error(String(err))),
@@ -323,10 +352,13 @@ async function setUp(
     sites,
     local,
     kinds,
+    resumePlan,
     failure: () => fatal,
     close(o = {}) {
       closing ??= (async () => {
         for (const [job, run] of originals) job.run = run;
+        writer.stop();
+        if (!fatal) await Promise.race([sink.flush(), sleep(2000)]);
         if (!fatal && o.ok !== undefined)
           await client.hset(key, { state: o.ok ? "done" : "failed" }).catch(() => {});
         await closeAll();
@@ -358,11 +390,13 @@ async function attach(o: {
   jobId: string;
   spec: JobSpec;
   pending: Map<string, Pending>;
+  /** false: a finished job of this id is stale (something it requires runs again) */
+  reuseDone: boolean;
 }): Promise<void> {
   const existing = await o.queue.getJob(o.jobId);
   const state = existing ? await existing.getState() : "unknown";
   const settle = (r: WireResult | Error) => o.pending.get(o.jobId)?.settle(r);
-  if (existing && state === "completed") {
+  if (existing && state === "completed" && o.reuseDone) {
     const answer = existing.returnvalue as WireResult;
     // only a successful job counts as done; a failed one runs again
     if (!answer.error && answer.commands.every((c) => c.ok)) return settle(answer);

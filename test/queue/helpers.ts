@@ -28,7 +28,15 @@ export function runsOf(dir: string, i: number): number {
 /** `--param` arguments of the scenario against the test sshd. */
 export function scenarioParams(
   sshd: Sshd,
-  p: { marks: string; jobs?: number; sleep?: number; once?: boolean; site?: string },
+  p: {
+    marks: string;
+    jobs?: number;
+    sleep?: number;
+    once?: boolean;
+    site?: string;
+    /** index of a job whose definition differs (its command) */
+    change?: number;
+  },
 ): string[] {
   const params: Record<string, string | number> = {
     port: sshd.port,
@@ -41,6 +49,7 @@ export function scenarioParams(
     sleep: p.sleep ?? 0,
     once: p.once ? 1 : 0,
     site: p.site ?? "",
+    ...(p.change === undefined ? {} : { change: p.change }),
   };
   return Object.entries(params).flatMap(([k, v]) => ["--param", `${k}=${v}`]);
 }

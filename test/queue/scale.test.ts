@@ -228,6 +228,32 @@ describe("durability", { timeout: 60_000 }, () => {
     expect(unknown.stderr()).toMatch(/no run nope in Redis at redis:\/\/127\.0\.0\.1:\d+/);
   });
 
+  it("--resume follows the journal's rules: a changed job and its dependents run again, the rest is restored", async () => {
+    const dir = marks();
+    const first = startRun([
+      ...scenarioParams(sshd, { marks: dir, jobs: 6 }),
+      "--redis",
+      redis.url,
+    ]);
+    expect(await first.exit, first.stderr()).toBe(0);
+    const runId = /run (\S+) \(resume/.exec(first.stderr())?.[1] as string;
+    // job-1 changed; on three hosts job-4 requires it (chains per host)
+    const params = scenarioParams(sshd, { marks: dir, jobs: 6, change: 1 });
+    const again = startRun([...params, "--redis", redis.url, "--resume", runId]);
+    expect(await again.exit, again.stderr()).toBe(0);
+    const err = again.stderr();
+    expect(err).toContain('resume: "job-1" runs again: its definition changed');
+    expect(err).toContain('resume: "job-4" runs again: it requires "job-1", which runs again');
+    expect(err).toMatch(
+      new RegExp(
+        `resuming from the journal of run ${runId} in Redis: 4 job\\(s\\) restored, 3 to run`,
+      ),
+    );
+    expect([0, 1, 2, 3, 4, 5].map((i) => runsOf(dir, i))).toEqual([1, 2, 1, 1, 2, 1]);
+    // the restored jobs' captures reach the controller's job as in the first run
+    expect(again.stdout()).toContain("6 captured");
+  });
+
   it("no worker for a site within --worker-wait: a clear error, exit 2", async () => {
     const params = scenarioParams(sshd, { marks: marks(), jobs: 2, site: "nobody" });
     const r = startRun([...params, "--redis", redis.url, "--worker-wait", "300"]);
