@@ -217,8 +217,10 @@ async function setUp(
     clearInterval(watch);
     // a Redis that is gone makes a graceful close wait forever: bounded, then cut
     const all = [...events, ...queues.values()];
-    await Promise.race([Promise.allSettled(all.map((x) => x.close())), sleep(fatal ? 0 : 2000)]);
-    await Promise.race([Promise.allSettled(all.map((x) => x.disconnect())), sleep(1000)]);
+    // (the bounds' timers unref'd: they never keep the process alive)
+    const bound = (ms: number) => sleep(ms, undefined, { ref: false });
+    await Promise.race([Promise.allSettled(all.map((x) => x.close())), bound(fatal ? 0 : 2000)]);
+    await Promise.race([Promise.allSettled(all.map((x) => x.disconnect())), bound(1000)]);
     client.disconnect();
   };
 

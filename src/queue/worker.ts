@@ -188,8 +188,9 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     close() {
       closing ??= (async () => {
         worker.cancelAllJobs("worker closing");
-        // with Redis gone a graceful close waits for it: bounded, then cut
-        await Promise.race([worker.close(), sleep(5000)]);
+        // with Redis gone a graceful close waits for it: bounded, then cut (the bound's
+        // timer unref'd: a close that ends at once lets the process exit at once)
+        await Promise.race([worker.close(), sleep(5000, undefined, { ref: false })]);
         await worker.disconnect().catch(() => {});
         await pool.close();
         sub.disconnect();
