@@ -117,6 +117,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         `job "${spec.label}" was taken over from a worker that died; not run again (atMostOnce)`,
         { label: spec.label },
       );
+      log(`not run again ${spec.label} (${id}): taken over from a worker that died (atMostOnce)`);
       return { node: "", commands: [], vars: {}, error: encodeError(error) } satisfies WireResult;
     }
     const out = streamOutput(job, flushMs);
