@@ -256,6 +256,7 @@ describe("aiorch worker --root", { timeout: 60_000 }, () => {
         spec("outside", evil),
         spec("dotdot", `${A}/../outside/evil.mjs`),
         spec("relative", "../../outside/evil.mjs"),
+        spec("missing", join(A, "missing.mjs")),
       ];
       for (const s of specs) await q.add(s.label, s, { jobId: `hostile-${s.label}` });
       const ends: Record<string, string> = {};
@@ -265,9 +266,32 @@ describe("aiorch worker --root", { timeout: 60_000 }, () => {
         outside: `job "outside": module ${evil} is not under the run's project root ${A}; this worker (--root ${B}) does not import it`,
         dotdot: "failed: queue job data: $.module must be a normalised absolute path",
         relative: "failed: queue job data: $.module must be an absolute path",
+        missing: `job "missing": this worker cannot import ${join(B, "missing.mjs")} (ENOENT: no such file or directory, realpath '${join(B, "missing.mjs")}'); module ${join(A, "missing.mjs")} of the run, mapped under --root ${B}`,
       });
       expect(existsSync(imports)).toBe(false);
       expect(await q.getActiveCount()).toBe(0);
+    } finally {
+      await q.close();
+    }
+  });
+
+  it("without --root, a module missing at the controller's path fails its job, naming --root", async () => {
+    expect(await w.stop()).toBe(0);
+    w = await startWorkerProcess(redis.url);
+    const q = new Queue("default", {
+      prefix: "aiorch",
+      connection: { host: "127.0.0.1", port: redis.port },
+    });
+    try {
+      const gone = join(base, "gone", "steps.mjs");
+      const data = { v: SPEC_VERSION, kind: "module", label: "gone", critical: true };
+      const spec = { ...data, atMostOnce: false, module: gone, root: base, name: "f", args: [] };
+      await q.add("gone", spec, { jobId: "plain-gone" });
+      expect(await endOf(q, "plain-gone")).toMatch(
+        new RegExp(
+          `^job "gone": this worker cannot import ${gone} \\(Cannot find module .*\\); workers need the scenario's files at the same paths, or their own checkout of the project given as \`aiorch worker --root DIR\`$`,
+        ),
+      );
     } finally {
       await q.close();
     }
