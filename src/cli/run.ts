@@ -85,6 +85,10 @@ export function registerRunCommand(program: Command, setCode: (code: number) => 
       "with --redis: how long Redis may be unreachable, at start (default 5000) and mid-run (default 10000), before the run fails",
       parseCount("--redis-wait"),
     )
+    .option(
+      "--root <dir>",
+      "with --redis: the project root module jobs' paths are sent relative to, for workers whose checkout lies elsewhere (`aiorch worker --root`); default: the nearest folder with a package.json above FILE, else FILE's folder",
+    )
     .action(async (file: string | undefined, opts: RunCliOptions, cmd: Command) => {
       if (opts.help) {
         process.stdout.write(cmd.helpInformation());
@@ -121,6 +125,7 @@ export interface RunCliOptions {
   redis?: string;
   workerWait?: number;
   redisWait?: number;
+  root?: string;
 }
 
 const LINE_FORMATS: readonly string[] = ["host", "time-host", "raw", "log"];
@@ -135,6 +140,8 @@ function lineFormat(value: string): LineFormat {
 }
 
 async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
+  if (opts.root !== undefined && opts.redis === undefined)
+    throw new AiorchError("USAGE", "--root needs --redis", { option: "--root" });
   if (opts.check && process.env.AIORCH_CHECK !== "0" && isTypeScriptFile(file)) {
     const outcome = await checkScenarioTypes({ files: [file] });
     if (!outcome.ok) {
@@ -301,6 +308,7 @@ async function distribute(
     redis: opts.redis as string,
     title: basename(file),
     baseDir: dirname(resolve(file)),
+    ...(opts.root !== undefined ? { root: opts.root } : {}),
     ...(opts.resume !== undefined ? { resume: opts.resume } : {}),
     ...(opts.workerWait !== undefined ? { workerWait: opts.workerWait } : {}),
     ...(opts.redisWait !== undefined

@@ -1,10 +1,11 @@
 /**
- * `aiorch worker --redis URL [--site NAME] [--concurrency N]`: run jobs handed out by
+ * `aiorch worker --redis URL [--site NAME] [--concurrency N] [--root DIR]`: run jobs handed out by
  * `aiorch run FILE --redis URL` until SIGINT/SIGTERM, then cancel the running ones (their
  * remote processes are stopped), close the connections and exit 0. Redis unreachable or
  * too old at start: exit 2.
  */
 import type { Command } from "commander";
+import { resolve } from "node:path";
 import { AiorchError } from "../errors.ts";
 import { EXIT } from "./exit.ts";
 import { parseCount } from "./run.ts";
@@ -17,6 +18,7 @@ interface WorkerCliOptions {
   lockDuration?: number;
   redisWait?: number;
   quiet?: boolean;
+  root?: string;
 }
 
 const SITE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -38,6 +40,10 @@ export function registerWorkerCommand(program: Command, setCode: (code: number) 
       "--redis-wait <ms>",
       "how long Redis may be unreachable at start (default 5000)",
       parseCount("--redis-wait"),
+    )
+    .option(
+      "--root <dir>",
+      "this machine's checkout of the project: import module jobs' modules from DIR plus their path relative to the run's project root (`aiorch run --root`), never from outside DIR; default: at the controller's absolute paths",
     )
     .option("--quiet", "print nothing but errors")
     .action(async (opts: WorkerCliOptions) => {
@@ -69,9 +75,12 @@ async function runWorker(opts: WorkerCliOptions): Promise<number> {
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     ...(opts.lockDuration !== undefined ? { lockDuration: opts.lockDuration } : {}),
     ...(opts.redisWait !== undefined ? { connectTimeout: opts.redisWait } : {}),
+    ...(opts.root !== undefined ? { root: opts.root } : {}),
     log: say,
   });
-  say(`${worker.name} ready${opts.site ? ` for site ${opts.site}` : ""}`);
+  say(
+    `${worker.name} ready${opts.site ? ` for site ${opts.site}` : ""}${opts.root ? ` with --root ${resolve(opts.root)}` : ""}`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (sig: NodeJS.Signals) => {
       say(`${sig}, stopping`);

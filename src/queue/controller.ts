@@ -8,6 +8,7 @@
  * running ones are awaited, others are queued.
  */
 import { randomBytes } from "node:crypto";
+import { realpathSync, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
@@ -36,6 +37,7 @@ import {
   specOf,
   travellingVars,
 } from "./spec.ts";
+import { projectRootOf } from "./root.ts";
 import {
   CANCEL_CHANNEL,
   cancelKey,
@@ -75,6 +77,12 @@ export interface DistributeOptions {
    * called `moduleJob` is not known (the scenario file's) @default none
    */
   baseDir?: string;
+  /**
+   * the project root sent with module jobs (`aiorch worker --root` maps their modules from
+   * it to the worker's checkout) @default the nearest folder holding a `package.json` at or
+   * above `baseDir`, else `baseDir`; without `baseDir`, each module's own
+   */
+  root?: string;
 }
 
 /** Where the jobs of one kind went. */
@@ -140,12 +148,13 @@ export async function distributeRun(opts: DistributeOptions): Promise<Distributi
         option: "--resume",
       },
     );
+  const root = projectRoot(opts);
   const client = await connectRedis({
     target,
     ...(opts.connectTimeout !== undefined ? { timeoutMs: opts.connectTimeout } : {}),
   });
   try {
-    return await setUp(opts, target, client);
+    return await setUp(opts, target, client, root);
   } catch (err) {
     client.disconnect();
     throw err;
@@ -156,6 +165,7 @@ async function setUp(
   opts: DistributeOptions,
   target: RedisTarget,
   client: Redis,
+  root: string | undefined,
 ): Promise<Distribution> {
   const runId =
     opts.resume ?? `${new Date().toISOString().slice(0, 10)}-${randomBytes(5).toString("hex")}`;
@@ -203,7 +213,7 @@ async function setUp(
       }
       const call = job instanceof Job ? moduleCallOf(job.fn) : undefined;
       const kind = call ? "module" : job instanceof SshJob ? "commands" : job.kind;
-      const a = call ? await moduleSpecOf(job, call, opts.baseDir) : specOf(job);
+      const a = call ? await moduleSpecOf(job, call, opts.baseDir, root) : specOf(job);
       const count = kinds.get(kind) ?? { workers: 0, here: 0 };
       kinds.set(kind, count);
       if ("reason" in a) {
@@ -235,8 +245,10 @@ async function setUp(
     clearInterval(watch);
     // a Redis that is gone makes a graceful close wait forever: bounded, then cut
     const all = [...events, ...queues.values()];
-    await Promise.race([Promise.allSettled(all.map((x) => x.close())), sleep(fatal ? 0 : 2000)]);
-    await Promise.race([Promise.allSettled(all.map((x) => x.disconnect())), sleep(1000)]);
+    // (the bounds' timers unref'd: they never keep the process alive)
+    const bound = (ms: number) => sleep(ms, undefined, { ref: false });
+    await Promise.race([Promise.allSettled(all.map((x) => x.close())), bound(fatal ? 0 : 2000)]);
+    await Promise.race([Promise.allSettled(all.map((x) => x.disconnect())), bound(1000)]);
     client.disconnect();
   };
 
@@ -366,6 +378,17 @@ async function setUp(
       return closing;
     },
   };
+}
+
+/** The root module specs carry, symlinks resolved; a usage error unless `--root` is a directory. */
+function projectRoot(opts: DistributeOptions): string | undefined {
+  if (opts.root === undefined)
+    return opts.baseDir === undefined ? undefined : projectRootOf(opts.baseDir);
+  try {
+    const real = realpathSync(opts.root);
+    if (statSync(real).isDirectory()) return real;
+  } catch {}
+  throw new AiorchError("USAGE", `--root ${opts.root}: not a directory`, { option: "--root" });
 }
 
 function jobOptions(jobId: string) {

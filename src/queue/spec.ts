@@ -2,8 +2,8 @@
  * Jobs as data: what the controller puts in the queue for a job, and how a worker turns
  * that data back into a job. Two kinds travel: command jobs (an `SshJob` on an
  * `SshNode`/`LocalNode`) and module jobs (a `moduleJob` body, or a data scenario's `call:`:
- * the worker imports the module by absolute path and calls the export with the JSON
- * arguments). Only what a worker can run the same way travels: no function arguments
+ * the worker imports the module by absolute path, or under its `--root` by the path
+ * relative to the project root, and calls the export with the JSON arguments). Only what a worker can run the same way travels: no function arguments
  * (they read the controller's variables), no `env` (its values are secrets by policy), no
  * local files (scripts, includes, push/pull live on the controller's disk), no passphrase;
  * credentials are the worker's own (keys, agent, ssh_config). A job that does not fit runs
@@ -11,9 +11,9 @@
  * Queue data is untrusted on the worker side: {@link parseJobSpec} checks every field.
  */
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { lstat, readFile } from "node:fs/promises";
-import { isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, normalize, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { AiorchError } from "../errors.ts";
 import { type AbstractJob, Job } from "../job.ts";
@@ -31,6 +31,7 @@ import {
 } from "../ssh/commands.ts";
 import { SshJob } from "../ssh/job.ts";
 import { isRawWord, raw } from "../ssh/words.ts";
+import { moduleRefOf, projectRootOf } from "./root.ts";
 import { LocalNode } from "../ssh/local.ts";
 import { SshNode, type SshNodeOptions } from "../ssh/node.ts";
 import type { CommandNode } from "../ssh/types.ts";
@@ -79,7 +80,7 @@ export interface FileSpec {
 export type ArgSpec = string | number | { raw: string };
 
 /** Version of the queue data: a worker rejects data of another version. */
-export const SPEC_VERSION = 2;
+export const SPEC_VERSION = 3;
 
 /** What every job spec has. */
 interface SpecBase {
@@ -105,8 +106,14 @@ export interface CommandJobSpec extends SpecBase {
 /** A module job a worker runs: `(await import(module))[name](ctx, ...args)`. */
 export interface ModuleJobSpec extends SpecBase {
   kind: "module";
-  /** absolute path of the module file (the workers see the same files at the same paths) */
+  /** absolute path of the module file on the controller, symlinks resolved */
   module: string;
+  /**
+   * absolute path of the project root on the controller (`aiorch run --root`, else the
+   * nearest `package.json` folder above the scenario file): a worker started with
+   * `--root DIR` imports a module under it from DIR plus the module's relative path
+   */
+  root: string;
   /** export name */
   name: string;
   args: JsonValue[];
@@ -183,12 +190,14 @@ export function specOf(job: AbstractJob): SpecAnswer {
  * by path in the directories of `call` (the file that called `moduleJob`), else in
  * `baseDir` (the scenario file's directory); it counts as found only when its export is
  * the very function the job calls (already imported by the scenario, so no new code runs
- * but in a wrong candidate file).
+ * but in a wrong candidate file). `root` is the project root sent with it (absolute,
+ * symlinks resolved), by default the module's own ({@link projectRootOf}).
  */
 export async function moduleSpecOf(
   job: AbstractJob,
   call: ModuleCall,
   baseDir?: string,
+  root?: string,
 ): Promise<SpecAnswer> {
   if (!(job instanceof Job) || Object.getPrototypeOf(job) !== Job.prototype)
     return { reason: "Job subclass" };
@@ -208,6 +217,8 @@ export async function moduleSpecOf(
       continue;
     }
     if (exportOf(mod, call.name) !== call.fn) continue;
+    // the real path, as the module's own import.meta.url: what lies under the real root
+    const module = realpathSync(path);
     return {
       spec: {
         v: SPEC_VERSION,
@@ -215,7 +226,8 @@ export async function moduleSpecOf(
         label: job.label,
         critical: job.critical,
         atMostOnce: call.atMostOnce === true,
-        module: path,
+        module,
+        root: root ?? projectRootOf(dirname(module)),
         name: call.name,
         args: [...call.args],
       },
@@ -391,12 +403,20 @@ export async function readFiles(
   }
   return out;
 }
-/** Stable id of a job of a run: a changed definition gets a new id (it runs again). */
+/**
+ * Stable id of a job of a run: a changed definition gets a new id (it runs again). A
+ * module job's module counts by its path relative to the project root when under it, so
+ * `--resume` from a checkout at another path finds the same jobs.
+ */
 export function jobIdOf(opts: { runId: string; path: readonly string[]; spec: JobSpec }): string {
   const h = createHash("sha256");
   // a module job's variables and a command job's file contents are its input at start,
   // not its definition
   const { vars: _v, files: _f, ...definition } = opts.spec as unknown as Record<string, unknown>;
+  if (opts.spec.kind === "module") {
+    definition.module = moduleRefOf(opts.spec);
+    delete definition.root;
+  }
   h.update(JSON.stringify([opts.runId, opts.path, definition]));
   return `${opts.runId}.${h.digest("hex").slice(0, 24)}`;
 }
@@ -528,15 +548,31 @@ function checkPath(x: unknown, path: string): void {
     bad(path, "must be an absolute path");
 }
 
+/** The controller sends resolved paths: a `.`/`..` segment or a doubled `/` is refused. */
+function checkNormalPath(x: unknown, path: string): void {
+  checkPath(x, path);
+  if (normalize(x as string) !== x) bad(path, "must be a normalised absolute path");
+}
+
 function parseModuleSpec(x: Record<string, unknown>): ModuleJobSpec {
   for (const k of Object.keys(x))
     if (
-      !["v", "kind", "label", "critical", "atMostOnce", "module", "name", "args", "vars"].includes(
-        k,
-      )
+      ![
+        "v",
+        "kind",
+        "label",
+        "critical",
+        "atMostOnce",
+        "module",
+        "root",
+        "name",
+        "args",
+        "vars",
+      ].includes(k)
     )
       bad(`$.${k}`, "is not allowed");
-  checkPath(x.module, "$.module");
+  checkNormalPath(x.module, "$.module");
+  checkNormalPath(x.root, "$.root");
   if (typeof x.name !== "string" || !EXPORT_NAME.test(x.name))
     bad("$.name", "must be an export name");
   if (!Array.isArray(x.args)) bad("$.args", "must be an array");

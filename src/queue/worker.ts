@@ -8,7 +8,8 @@
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { type Job as QueueJob, Worker } from "bullmq";
@@ -28,6 +29,7 @@ import {
   notJsonAt,
   parseJobSpec,
 } from "./spec.ts";
+import { mapToRoot, resolveUnderRoot } from "./root.ts";
 import {
   CANCEL_CHANNEL,
   cancelKey,
@@ -62,6 +64,13 @@ export interface WorkerOptions {
   connectTimeout?: number;
   /** where the worker tells what it does (job start/end lines) @default nothing */
   log?: (line: string) => void;
+  /**
+   * this machine's checkout of the scenario's project: a module job whose module lies under
+   * the project root sent by the controller is imported from here plus its relative path
+   * (never from outside this directory); a module outside that root fails its job
+   * @default none: modules are imported at the controller's absolute paths
+   */
+  root?: string;
 }
 
 /** A running worker. */
@@ -83,6 +92,7 @@ export interface WorkerHandle {
  */
 export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const target = parseRedisUrl(opts.redis);
+  const root = opts.root === undefined ? undefined : checkRoot(opts.root);
   const reach = {
     target,
     ...(opts.connectTimeout !== undefined ? { timeoutMs: opts.connectTimeout } : {}),
@@ -95,7 +105,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const flushMs = opts.flushMs ?? 50;
   const lockDuration = opts.lockDuration ?? 30_000;
 
-  const modules = createModuleCache();
+  const modules = createModuleCache(root);
 
   const processor = async (job: QueueJob, _token?: string, signal?: AbortSignal) => {
     const id = job.id as string;
@@ -107,6 +117,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         `job "${spec.label}" was taken over from a worker that died; not run again (atMostOnce)`,
         { label: spec.label },
       );
+      log(`not run again ${spec.label} (${id}): taken over from a worker that died (atMostOnce)`);
       return { node: "", commands: [], vars: {}, error: encodeError(error) } satisfies WireResult;
     }
     const out = streamOutput(job, flushMs);
@@ -178,8 +189,9 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     close() {
       closing ??= (async () => {
         worker.cancelAllJobs("worker closing");
-        // with Redis gone a graceful close waits for it: bounded, then cut
-        await Promise.race([worker.close(), sleep(5000)]);
+        // with Redis gone a graceful close waits for it: bounded, then cut (the bound's
+        // timer unref'd: a close that ends at once lets the process exit at once)
+        await Promise.race([worker.close(), sleep(5000, undefined, { ref: false })]);
         await worker.disconnect().catch(() => {});
         await pool.close();
         sub.disconnect();
@@ -188,6 +200,18 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       return closing;
     },
   };
+}
+
+/** `--root` as an absolute path; a usage error unless it is a directory. */
+function checkRoot(dir: string): string {
+  const abs = resolve(dir);
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {}
+  if (!isDir)
+    throw new AiorchError("USAGE", `--root ${dir}: not a directory`, { option: "--root" });
+  return abs;
 }
 
 /** Output lines of a queue job, sent as its progress every `flushMs` and at the end. */
@@ -218,42 +242,84 @@ function streamOutput(job: QueueJob, flushMs: number) {
 
 type ModuleFn = (ctx: JobContext, ...args: unknown[]) => unknown;
 
-/** The worker's imports of module jobs' modules, each loaded once. */
-function createModuleCache() {
+/**
+ * The worker's imports of module jobs' modules, each loaded once; with `root`, from this
+ * machine's checkout (see {@link WorkerOptions.root}).
+ */
+function createModuleCache(root: string | undefined) {
   const loaded = new Map<string, Promise<Record<string, unknown>>>();
+  const importOnce = (file: string) => {
+    let mod = loaded.get(file);
+    if (!mod) {
+      mod = (async () => {
+        // a compiled aiorch imports a .ts module through tsx, as `aiorch run` does
+        await (await import("../cli/load.ts")).registerTsx();
+        return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      })();
+      loaded.set(file, mod);
+      // a failed import is tried again by the next job (the file may be deployed since)
+      mod.catch(() => loaded.delete(file));
+    }
+    return mod;
+  };
   return {
     async load(spec: ModuleJobSpec): Promise<ModuleFn> {
-      let mod = loaded.get(spec.module);
-      if (!mod) {
-        mod = (async () => {
-          // a compiled aiorch imports a .ts module through tsx, as `aiorch run` does
-          await (await import("../cli/load.ts")).registerTsx();
-          return (await import(pathToFileURL(spec.module).href)) as Record<string, unknown>;
-        })();
-        loaded.set(spec.module, mod);
-        // a failed import is tried again by the next job (the file may be deployed since)
-        mod.catch(() => loaded.delete(spec.module));
-      }
+      let file = spec.module;
       let m: Record<string, unknown>;
       try {
-        m = await mod;
+        if (root !== undefined) {
+          file = mapUnderRoot(spec, root);
+          file = await realUnderRoot(spec, file, root);
+        }
+        m = await importOnce(file);
       } catch (err) {
+        if (err instanceof AiorchError) throw err;
+        const hint =
+          root === undefined
+            ? "workers need the scenario's files at the same paths, or their own checkout of the project given as `aiorch worker --root DIR`"
+            : `module ${spec.module} of the run, mapped under --root ${root}`;
         throw new AiorchError(
           "SCENARIO_INVALID",
-          `job "${spec.label}": this worker cannot import ${spec.module} (${(err as Error).message}); workers need the scenario's files at the same paths`,
-          { label: spec.label, file: spec.module },
+          `job "${spec.label}": this worker cannot import ${file} (${(err as Error).message}); ${hint}`,
+          { label: spec.label, file },
         );
       }
       const fn = exportOf(m, spec.name);
       if (typeof fn !== "function")
         throw new AiorchError(
           "SCENARIO_INVALID",
-          `job "${spec.label}": ${spec.module} has no exported function "${spec.name}" on this worker`,
-          { label: spec.label, file: spec.module },
+          `job "${spec.label}": ${file} has no exported function "${spec.name}" on this worker`,
+          { label: spec.label, file },
         );
       return fn as ModuleFn;
     },
   };
+}
+
+/** A module `--root` does not import: `INVALID_ARGUMENT` naming job, module and root. */
+function refusal(spec: ModuleJobSpec, root: string, why: string): AiorchError {
+  return new AiorchError(
+    "INVALID_ARGUMENT",
+    `job "${spec.label}": module ${spec.module} ${why}; this worker (--root ${root}) does not import it`,
+    { label: spec.label, file: spec.module, option: "--root" },
+  );
+}
+
+/** Where `--root` puts a module job's module (lexically), or throws the refusal. */
+function mapUnderRoot(spec: ModuleJobSpec, root: string): string {
+  const mapped = mapToRoot({ module: spec.module, root: spec.root, dir: root });
+  if ("refused" in mapped) throw refusal(spec, root, mapped.refused);
+  return mapped.path;
+}
+
+/**
+ * The real path of the mapped module when it stays under `root`, or throws the refusal;
+ * a missing file rejects with the file system's error (the import message).
+ */
+async function realUnderRoot(spec: ModuleJobSpec, path: string, root: string): Promise<string> {
+  const real = await resolveUnderRoot({ path, dir: root });
+  if ("refused" in real) throw refusal(spec, root, `maps to ${path}, which ${real.refused}`);
+  return real.path;
 }
 
 /**

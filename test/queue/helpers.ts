@@ -11,6 +11,8 @@ import type { Sshd } from "../ssh/sshd.ts";
 export const SCENARIO = "test/fixtures/scale.scenario.ts";
 /** The module jobs scenario. */
 export const MODULES = "test/fixtures/scale-module.scenario.ts";
+/** The atMostOnce module job scenario. */
+export const ONCE = "test/fixtures/scale-once.scenario.ts";
 
 /** A world-writable directory for the marker files the remote user appends to. */
 export function markerDir(): string {

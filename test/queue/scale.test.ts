@@ -3,7 +3,7 @@
  * processes, the test sshd on three loopback addresses, and `aiorch run --redis` of the
  * test scenario (test/fixtures/scale.scenario.ts), compared with the same run done locally.
  */
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
@@ -14,6 +14,7 @@ import {
   killLeftoverRuns,
   MODULES,
   markerDir,
+  ONCE,
   remoteProcesses,
   runsOf,
   scenarioParams,
@@ -205,6 +206,81 @@ describe("durability", { timeout: 60_000 }, () => {
     );
     expect(runsOf(once.dir, once.first)).toBe(1);
     for (const l of once.lost) expect(runsOf(once.dir, Number(l.slice(4)))).toBeLessThanOrEqual(1);
+  });
+
+  it("kill -9 of a worker running an atMostOnce module job: that job fails, ran once; the other jobs complete; nothing left", async () => {
+    // a Redis of its own: only these two workers (one job at a time each, short locks)
+    const own = await startRedis();
+    const opts = ["--lock-duration", "1500", "--concurrency", "1"];
+    const pair: WorkerProcess[] = [];
+    const trace = join(tmpdir(), `aiorch-once-${process.pid}.json`);
+    try {
+      pair.push(...(await Promise.all([0, 1].map(() => startWorkerProcess(own.url, opts)))));
+      const dir = marks();
+      const r = startRunOf(ONCE, [
+        ...["--plain", "--record", trace, "--param", `marks=${dir}`],
+        ...["--redis", own.url],
+      ]);
+      await waitFor(() => pair.map((w) => w.output()).join("\n"), /start once /);
+      const killed = pair.find((w) => w.output().includes("start once ")) as WorkerProcess;
+      const other = pair.find((w) => w !== killed) as WorkerProcess;
+      // kill once its function has run (the marker written), mid-sleep
+      await waitFor(() => (existsSync(join(dir, "once")) ? "marked" : ""), /marked/);
+      killed.child.kill("SIGKILL");
+      expect(await r.exit, r.stderr()).toBe(0);
+      expect(killed.child.signalCode).toBe("SIGKILL");
+      expect(r.stdout()).toContain(
+        'job "once" was taken over from a worker that died; not run again (atMostOnce)',
+      );
+      // taken over by the other worker, which did not run it
+      expect(other.output()).toMatch(
+        /not run again once \(\S+\): taken over from a worker that died \(atMostOnce\)/,
+      );
+      expect(other.output()).not.toContain("start once ");
+      const pids = (name: string) =>
+        readFileSync(join(dir, name), "utf8").split("\n").filter(Boolean);
+      expect(pids("once")).toEqual([String(killed.pid)]);
+      expect(pids("first")).toHaveLength(1);
+      // the job beside it and the one after ran once, on the worker that lived
+      expect(pids("slow")).toEqual([String(other.pid)]);
+      expect(pids("last")).toEqual([String(other.pid)]);
+      const jobs = (JSON.parse(readFileSync(trace, "utf8")) as { scenario: TraceScheduler })
+        .scenario.jobs as TraceJob[];
+      // every job ended (trace state "done"); only `once` with an error
+      expect(jobs.map((j) => [j.label, j.state, j.error?.code])).toEqual([
+        ["first", "done", undefined],
+        ["once", "done", "NOT_RERUN"],
+        ["slow", "done", undefined],
+        ["last", "done", undefined],
+      ]);
+      expect(jobs.map((j) => j.result)).toEqual([
+        "first done",
+        undefined,
+        "slow done",
+        "last done",
+      ]);
+      // nothing left: no job active or waiting in Redis, the killed worker gone
+      const q = new Queue("default", {
+        prefix: "aiorch",
+        connection: { host: "127.0.0.1", port: own.port },
+      });
+      try {
+        expect(await q.getJobCounts("active", "waiting", "delayed")).toEqual({
+          active: 0,
+          waiting: 0,
+          delayed: 0,
+        });
+      } finally {
+        await q.close();
+      }
+      expect(existsSync(`/proc/${killed.pid}`)).toBe(false);
+      expect(await other.stop()).toBe(0);
+    } finally {
+      rmSync(trace, { force: true });
+      for (const w of pair)
+        if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");
+      await own.dispose();
+    }
   });
 
   it("kill -9 of the controller, then --resume: done jobs are not run again", async () => {

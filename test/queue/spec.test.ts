@@ -42,7 +42,7 @@ import { SshJob } from "../../src/ssh/job.ts";
 import { LocalNode } from "../../src/ssh/local.ts";
 import { SshNode } from "../../src/ssh/node.ts";
 import { raw } from "../../src/ssh/words.ts";
-import { moduleCallOf } from "../../src/trace/describe.ts";
+import { type ModuleCall, moduleCallOf } from "../../src/trace/describe.ts";
 import { moduleJob } from "../../src/trace/index.ts";
 import { scenario } from "../../dsl/index.ts";
 import { double } from "../codegen/fixtures/steps.ts";
@@ -70,7 +70,7 @@ describe("specOf", () => {
     expect(a).toEqual({
       site: "lab-a",
       spec: {
-        v: 2,
+        v: 3,
         kind: "commands",
         label: "j",
         critical: true,
@@ -132,6 +132,7 @@ describe("specOf", () => {
 
 describe("module jobs", () => {
   const steps = fileURLToPath(new URL("../codegen/fixtures/steps.ts", import.meta.url));
+  const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
   const source = { module: "../codegen/fixtures/steps.ts", name: "double", args: [21] as [number] };
   const answer = async (job: Job) => {
     const call = moduleCallOf(job.fn);
@@ -142,15 +143,20 @@ describe("module jobs", () => {
 
   it("describes a moduleJob by its module's absolute path, found from the file calling moduleJob", async () => {
     expect(await answer(new Job(moduleJob(double, source), { label: "m" }))).toEqual({
-      v: 2,
+      v: 3,
       kind: "module",
       label: "m",
       critical: true,
       atMostOnce: false,
       module: steps,
+      // the nearest package.json folder above the module, when the controller gives none
+      root: repo,
       name: "double",
       args: [21],
     });
+    const call = moduleCallOf(moduleJob(double, source)) as ModuleCall;
+    const given = await moduleSpecOf(new Job(moduleJob(double, source)), call, "/x", "/r");
+    expect("spec" in given && given.spec).toMatchObject({ module: steps, root: "/r" });
     // a DSL job whose body is a moduleJob is one too, with its own atMostOnce
     const built = scenario("s")
       .job("twice", moduleJob(double, source))
@@ -207,6 +213,14 @@ describe("module jobs", () => {
       }
     };
     expect(bad({ module: "./steps.ts" })).toBe("queue job data: $.module must be an absolute path");
+    expect(bad({ module: "/r/../../etc/x.mjs" })).toBe(
+      "queue job data: $.module must be a normalised absolute path",
+    );
+    expect(bad({ root: undefined })).toBe("queue job data: $.root must be an absolute path");
+    expect(bad({ root: "/a/./b" })).toBe(
+      "queue job data: $.root must be a normalised absolute path",
+    );
+    expect(bad({ root: "/a\0b" })).toBe("queue job data: $.root must be an absolute path");
     expect(bad({ name: "a;b" })).toBe("queue job data: $.name must be an export name");
     expect(bad({ args: {} })).toBe("queue job data: $.args must be an array");
     expect(bad({ vars: { a: 1 } })).toBe('queue job data: $.vars["a"] must be a string');
@@ -214,6 +228,16 @@ describe("module jobs", () => {
     const id = (vars: Record<string, string>) =>
       jobIdOf({ runId: "r", path: [], spec: parseJobSpec({ ...data, vars }) });
     expect(id({ a: "1" })).toBe(id({ b: "2" }));
+    // the same module in a checkout at another path: the same job (resume from there)
+    const at = (root: string, module: string) =>
+      jobIdOf({ runId: "r", path: [], spec: parseJobSpec({ ...data, root, module }) });
+    expect(at("/home/alice/exp", "/home/alice/exp/lib/s.ts")).toBe(
+      at("/opt/exp", "/opt/exp/lib/s.ts"),
+    );
+    expect(at("/opt/exp", "/opt/exp/lib/s.ts")).not.toBe(at("/opt/exp", "/opt/exp/lib/t.ts"));
+    // outside the root: the absolute path is the identity
+    expect(at("/a", "/lib/s.ts")).toBe(at("/b", "/lib/s.ts"));
+    expect(at("/a", "/lib/s.ts")).not.toBe(at("/a", "/lib2/s.ts"));
   });
 
   it("the variables a module job gets leave out secret-looking names and declared secrets", () => {
@@ -367,7 +391,7 @@ describe("worker side", () => {
       }
       return "accepted";
     };
-    expect(bad((d) => (d.v = 1))).toMatch(/^queue job data: \$\.v must be 2/);
+    expect(bad((d) => (d.v = 1))).toMatch(/^queue job data: \$\.v must be 3/);
     expect(bad((d) => (d.kind = "x"))).toBe(
       'queue job data: $.kind must be "commands" or "module"',
     );
