@@ -175,6 +175,11 @@ async function setUp(
       option: "--resume",
       url: target.display,
     });
+  // the journal's rules decide a resume: done jobs restored, the controller's own too;
+  // changed ones and their dependents run again, with fresh queue jobs
+  const journal = opts.resume === undefined ? undefined : await readRedisJournal({ client, runId });
+  // before the run's state is touched: another scenario's run is refused as it was
+  const resumePlan = journal && planResume({ scheduler: opts.scheduler, journal });
   await client.hset(key, {
     ...(opts.resume === undefined ? { created: new Date().toISOString() } : {}),
     title: opts.title ?? "",
@@ -182,10 +187,6 @@ async function setUp(
     controller: String(process.pid),
   });
   await client.expire(key, KEEP_S);
-  // the journal's rules decide a resume: done jobs restored, the controller's own too;
-  // changed ones and their dependents run again, with fresh queue jobs
-  const journal = opts.resume === undefined ? undefined : await readRedisJournal({ client, runId });
-  const resumePlan = journal && planResume({ scheduler: opts.scheduler, journal });
   const again: ReadonlySet<AbstractJob> = resumePlan?.again ?? new Set();
   const sink = redisJournalSink({
     client,

@@ -328,6 +328,14 @@ describe("durability", { timeout: 60_000 }, () => {
     expect([0, 1, 2, 3, 4, 5].map((i) => runsOf(dir, i))).toEqual([1, 2, 1, 1, 2, 1]);
     // the restored jobs' captures reach the controller's job as in the first run
     expect(again.stdout()).toContain("6 captured");
+    // the run of another scenario: refused before anything runs, the run left as it was
+    const other = startRunOf(MODULES, [
+      ...["--plain", "--param", `out=${marks()}`, "--redis", redis.url, "--resume", runId],
+    ]);
+    expect(await other.exit).toBe(2);
+    expect(other.stderr()).toContain(
+      `cannot resume: run ${runId} in Redis is the journal of scenario "scale", not "modules"`,
+    );
   });
 
   it("no worker for a site within --worker-wait: a clear error, exit 2", async () => {
