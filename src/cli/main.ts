@@ -7,6 +7,7 @@ import { registerGraphCommands } from "./graph.ts";
 import { registerRunCommand } from "./run.ts";
 import { registerSshCommands } from "./ssh.ts";
 import { registerWorkerCommand } from "./worker.ts";
+import { visibleText } from "../render/cells.ts";
 
 /**
  * Entry point of the `aiorch` command; returns the exit code (see `EXIT`).
@@ -38,7 +39,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const debug = program.opts<{ debug?: boolean }>().debug === true;
-    process.stderr.write(`aiorch: ${describeError(err)}\n${debug ? stackOf(err) : ""}`);
+    // a message may quote untrusted text (a label, a server's answer): controls shown
+    process.stderr.write(
+      `aiorch: ${visibleText(describeError(err))}\n${debug ? stackOf(err) : ""}`,
+    );
     if (err instanceof AiorchError)
       return err.code === "USAGE" ||
         err.code === "SCENARIO_INVALID" ||

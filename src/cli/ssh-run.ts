@@ -30,6 +30,7 @@ import {
 } from "../ssh/targets.ts";
 import { EXIT, exitSoon, signalExit } from "./exit.ts";
 import type { SshCliOptions } from "./ssh-options.ts";
+import { visibleText } from "../render/cells.ts";
 
 /** `aiorch ssh`: the command line (or with -s a script) on every target; the exit code. */
 export function sshMain(words: string[], opts: SshCliOptions): Promise<number> {
@@ -380,7 +381,7 @@ function printSummary(outcomes: Outcome[], outDir: string | undefined, scheduler
   const lines = [
     `${outcomes.length} hosts: ${n("ok")} ok, ${n("failed")} failed, ${n("unreachable")} unreachable${interrupted}${outDir ? ` (output in ${outDir})` : ""}`,
   ];
-  const names = outcomes.map((o) => summaryName(o.node));
+  const names = outcomes.map((o) => visibleText(summaryName(o.node), { oneLine: true }));
   const width = Math.max(...names.map((s) => s.length));
   for (const [i, o] of outcomes.entries()) {
     const tag =
@@ -389,10 +390,13 @@ function printSummary(outcomes: Outcome[], outDir: string | undefined, scheduler
         : o.status === "failed"
           ? paint(pc.red, `failed${o.code !== undefined ? ` (${o.code})` : ""}`)
           : paint(pc.yellow, o.status);
-    lines.push(`  ${names[i]!.padEnd(width)}  ${tag}${o.detail ? `  ${o.detail}` : ""}`);
+    // what a server or a remote command said is untrusted: control characters shown
+    lines.push(
+      `  ${names[i]!.padEnd(width)}  ${tag}${o.detail ? `  ${visibleText(o.detail, { oneLine: true })}` : ""}`,
+    );
   }
   // the stop of a remote process group that could not be confirmed names its host
   for (const p of scheduler.shutdownProblems())
-    lines.push(paint(pc.red, `  ! ${describeError(p.error)}`));
+    lines.push(paint(pc.red, `  ! ${visibleText(describeError(p.error), { oneLine: true })}`));
   process.stderr.write(`${lines.join("\n")}\n`);
 }

@@ -94,3 +94,29 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(s / 60);
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
+
+// C0 and C1 controls, DEL, and the bidirectional overrides and isolates that reorder text
+const UNSEEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+const UNSEEN_OR_NEWLINE = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\u001B": "\\e" };
+
+/**
+ * Untrusted text (a label, an error message, a remote answer) made harmless for a terminal
+ * or a log: every control character is shown as an escape (`\e`, `\r`, `\x07`, `\u202e`)
+ * instead of acting (no screen clear, no window title, no line rewritten by a `\r`);
+ * newlines and tabs are kept unless `oneLine`, which shows them as `\n` and `\t`.
+ * @example visibleText("a\u001b[2Jb") // "a\\e[2Jb"
+ */
+export function visibleText(text: string, opts: { oneLine?: boolean } = {}): string {
+  const re = opts.oneLine ? UNSEEN_OR_NEWLINE : UNSEEN;
+  re.lastIndex = 0;
+  if (!re.test(text)) return text;
+  return text.replace(re, (c) => {
+    const named = NAMED[c];
+    if (named !== undefined) return named;
+    const code = c.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}

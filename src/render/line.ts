@@ -2,6 +2,7 @@ import { inspect } from "node:util";
 import { maskSecrets } from "../redact.ts";
 import { describeError } from "../errors.ts";
 import { type JobState, type StatusSource, statusOfJob } from "../model.ts";
+import { visibleText } from "./cells.ts";
 
 /** What a badge shows: plain facts, from a plan node and its status, or a live job. */
 export interface BadgeFacts {
@@ -135,13 +136,18 @@ export function formatValue(value: unknown): string {
   return maskSecrets(text);
 }
 
+/** Untrusted text (labels, results, messages) on one line: control characters shown. */
+function oneLine(text: string): string {
+  return visibleText(text, { oneLine: true });
+}
+
 /** `-> value`, `!! Error: msg`, `[cancelled]` or `[not done]`. */
 export function formatOutcome(job: OutcomeFacts): string {
   const attempts = job.attempts ?? 1;
   if (job.failed)
-    return `!! ${job.critical ? "CRITICAL " : ""}${describeError(job.error)}${attempts > 1 ? ` (after ${attempts} attempts)` : ""}`;
+    return `!! ${job.critical ? "CRITICAL " : ""}${oneLine(describeError(job.error))}${attempts > 1 ? ` (after ${attempts} attempts)` : ""}`;
   if (job.state === "done")
-    return `-> ${formatValue(job.result)}${job.restored ? " (restored)" : attempts > 1 ? ` (${attempts} attempts)` : ""}`;
+    return `-> ${oneLine(formatValue(job.result))}${job.restored ? " (restored)" : attempts > 1 ? ` (${attempts} attempts)` : ""}`;
   if (job.state === "cancelled") return "[cancelled]";
   return "[not done]";
 }
@@ -157,11 +163,11 @@ export function formatJobLine(job: LineJob, ascii = useAscii()): string {
   const badge = badgeColumns(facts, ascii)
     .filter((c) => c.trim() !== "" && c !== ok)
     .join(" ");
-  const reqs = [...job.required].map((r) => r.label);
+  const reqs = [...job.required].map((r) => oneLine(r.label));
   return [
     badge,
     job.kind,
-    job.label,
+    oneLine(job.label),
     formatOutcome(facts),
     reqs.length ? `requires {${reqs.join(", ")}}` : "",
   ]

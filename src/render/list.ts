@@ -1,6 +1,7 @@
 import { describeError } from "../errors.ts";
 import { maskSecrets } from "../redact.ts";
 import type { EndFacts, NodeStatus, PlanNode } from "../model.ts";
+import { visibleText } from "./cells.ts";
 import { badgeColumns, type OutcomeFacts, formatOutcome, useAscii } from "./line.ts";
 
 /** What `list()` and `debrief()` format: a plan and each job's status, by id. */
@@ -31,17 +32,18 @@ export function formatList({
     const indent = depth > 0 ? `${">".repeat(depth)} ` : "";
     for (const n of g.children ?? []) {
       const facts = factsOf(n, status);
-      let line = `${n.id} ${badgeColumns(facts, ascii).join(" ")} ${indent}${n.kind} ${n.label} ${formatOutcome(facts)}`;
+      // labels, results and messages are untrusted: control characters shown, not acted on
+      let line = `${n.id} ${badgeColumns(facts, ascii).join(" ")} ${indent}${n.kind} ${shownLabel(n.label)} ${formatOutcome(facts)}`;
       if (n.requires.length) line += ` requires {${n.requires.join(", ")}}`;
       if (n.group) line += ` -> entries {${(n.entries ?? []).join(", ")}}`;
       lines.push(line);
       if (details && n.details)
         for (const l of n.details.split("\n"))
-          lines.push(`${" ".repeat(n.id.length + 1)}${indent}  ${l}`);
+          lines.push(`${" ".repeat(n.id.length + 1)}${indent}  ${visibleText(l)}`);
       if (n.group) {
         walk(n, depth + 1);
         lines.push(
-          `${n.id} --end-- ${"<".repeat(depth + 1)} ${n.kind} ${n.label} exits {${(n.exits ?? []).join(", ")}}`,
+          `${n.id} --end-- ${"<".repeat(depth + 1)} ${n.kind} ${shownLabel(n.label)} exits {${(n.exits ?? []).join(", ")}}`,
         );
       }
     }
@@ -65,8 +67,8 @@ export function formatWhy(end: EndFacts, opts: { cause?: boolean } = {}): string
     case "cancelled":
       return "cancelled";
     case "critical": {
-      const head = `critical job "${end.critical?.label}" failed`;
-      return opts.cause === false ? head : `${head}: ${describeError(end.critical?.error)}`;
+      const head = `critical job "${shownLabel(end.critical?.label ?? "")}" failed`;
+      return opts.cause === false ? head : `${head}: ${shownError(end.critical?.error)}`;
     }
   }
 }
@@ -119,23 +121,26 @@ export function debriefLines(input: DebriefInput): DebriefLine[] {
   push("heading", `===== ${count}`);
   for (const n of critical) {
     const e = status.get(n.id)?.error;
-    push("critical", `critical: ${n.label}: ${describeError(e)}`);
+    push("critical", `critical: ${shownLabel(n.label)}: ${shownError(e)}`);
     const stack = e instanceof Error ? e.stack?.split("\n").slice(1) : undefined;
-    for (const l of stack ?? []) push("plain", `    ${maskSecrets(l.trim())}`);
+    for (const l of stack ?? []) push("plain", `    ${visibleText(maskSecrets(l.trim()))}`);
     for (
       let c = e instanceof Error ? e.cause : undefined;
       c !== undefined;
       c = c instanceof Error ? c.cause : undefined
     )
-      push("plain", `    caused by: ${describeError(c)}`);
+      push("plain", `    caused by: ${shownError(c)}`);
   }
   for (const n of failed)
     if (!n.critical)
-      push("non-critical", `non-critical: ${n.label}: ${describeError(status.get(n.id)?.error)}`);
+      push(
+        "non-critical",
+        `non-critical: ${shownLabel(n.label)}: ${shownError(status.get(n.id)?.error)}`,
+      );
   if (input.problems.length) {
     push("heading", `===== ${input.problems.length} shutdown problem(s)`);
     for (const p of input.problems)
-      push("plain", `shutdown: ${p.label}: ${describeError(p.error)}`);
+      push("plain", `shutdown: ${shownLabel(p.label)}: ${shownError(p.error)}`);
   }
   // detached services: what the run started on purpose and did not stop, whatever their end
   // (done, readiness failed, cancelled while waiting for it)
@@ -155,4 +160,14 @@ export function formatDebrief(input: DebriefInput): string {
   return debriefLines(input)
     .map((l) => l.text)
     .join("\n");
+}
+
+/** A label on one line of text, its control characters shown. */
+function shownLabel(label: string): string {
+  return visibleText(label, { oneLine: true });
+}
+
+/** An error's message for a terminal or a log, its control characters shown. */
+function shownError(e: unknown): string {
+  return visibleText(describeError(e));
 }

@@ -1,5 +1,5 @@
 import pc from "picocolors";
-import { fitText, formatDuration, measureWidth, truncateText } from "./cells.ts";
+import { fitText, formatDuration, measureWidth, truncateText, visibleText } from "./cells.ts";
 import { jobBadge, useAscii } from "./line.ts";
 import { type LiveJob, type LiveState, bucketOf } from "./live-state.ts";
 
@@ -119,7 +119,11 @@ function measureLayout(state: LiveState, shown: LiveJob[], width: number, flat: 
 }
 
 function labelText(j: LiveJob, flat: boolean): string {
-  const base = flat ? [...j.path, j.label].join("/") : `${"  ".repeat(j.path.length)}${j.label}`;
+  // labels are untrusted: control characters shown, never sent to the terminal
+  const shown = (t: string) => visibleText(t, { oneLine: true });
+  const base = flat
+    ? shown([...j.path, j.label].join("/"))
+    : `${"  ".repeat(j.path.length)}${shown(j.label)}`;
   return j.forever ? `${base} ∞` : base;
 }
 
@@ -145,7 +149,10 @@ function jobSegments({
     { text: ` ${fitText({ text: elapsedText(j, now), width: 6, align: "right" })}`, style: "dim" },
   ];
   if (layout.host > 0)
-    segs.push({ text: ` ${fitText({ text: j.host ?? "", width: layout.host })}`, style: "cyan" });
+    segs.push({
+      text: ` ${fitText({ text: visibleText(j.host ?? "", { oneLine: true }), width: layout.host })}`,
+      style: "cyan",
+    });
   const detail = detailSegment(j, ascii);
   if (detail.text !== "") segs.push({ text: "  ", style: "plain" }, detail);
   return segs;
@@ -158,10 +165,11 @@ function elapsedText(j: LiveJob, now: number): string {
 
 /** What follows the columns: the error, the last output line, or what an idle job waits for. */
 function detailSegment(j: LiveJob, ascii: boolean): Segment {
-  if (j.state === "cancelled") return { text: j.error ?? "cancelled", style: "magenta" };
+  const shown = (t: string) => visibleText(t, { oneLine: true });
+  if (j.state === "cancelled") return { text: shown(j.error ?? "cancelled"), style: "magenta" };
   if (j.failed) {
     const mark = j.critical ? (ascii ? "CRITICAL " : "⚠ ") : "";
-    return { text: `${mark}${j.error ?? "failed"}`, style: "red" };
+    return { text: `${mark}${shown(j.error ?? "failed")}`, style: "red" };
   }
   const last = j.output[j.output.length - 1];
   if (j.restored) return { text: "restored from the journal", style: "cyan" };

@@ -1,6 +1,6 @@
 import { describeError } from "../errors.ts";
 import type { RunEvent } from "../events.ts";
-import { stripControls } from "./cells.ts";
+import { stripControls, visibleText } from "./cells.ts";
 import { badgeOf, jobBadge, stateBadge, useAscii } from "./line.ts";
 
 let lastTime = Number.NaN;
@@ -44,7 +44,9 @@ export interface PlainLineOptions {
 export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | undefined {
   const ascii = opts.ascii ?? useAscii();
   const t = (opts.time ?? clock)(e.time);
-  const where = (path: readonly string[], label: string) => [...path, label].join("/");
+  // labels and messages are untrusted: their control characters are shown, never acted on
+  const where = (path: readonly string[], label: string) =>
+    visibleText([...path, label].join("/"), { oneLine: true });
   switch (e.type) {
     case "run-start": {
       const extra = [
@@ -63,9 +65,9 @@ export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | un
         e.state === "running"
           ? "started"
           : e.state === "cancelled"
-            ? `cancelled${dur}${e.error !== undefined ? `: ${describeError(e.error).replace(/^cancelled: /, "")}` : ""}`
+            ? `cancelled${dur}${e.error !== undefined ? `: ${shownError(e.error).replace(/^cancelled: /, "")}` : ""}`
             : failed
-              ? `failed${dur}${attemptsText(e.job.attempts)}${e.job.critical ? " CRITICAL" : ""}: ${describeError(e.error)}`
+              ? `failed${dur}${attemptsText(e.job.attempts)}${e.job.critical ? " CRITICAL" : ""}: ${shownError(e.error)}`
               : e.restored
                 ? "restored (not run: done in the resumed run)"
                 : `done${dur}${attemptsText(e.job.attempts)}`;
@@ -78,19 +80,24 @@ export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | un
           : e.gaveUp !== undefined
             ? `, gave up: ${e.gaveUp}`
             : "";
-      return `${t} ${badgeOf("retry", ascii)} ${where(e.path, e.label)} attempt ${e.attempt}/${e.attempts} failed: ${describeError(e.error)}${next}`;
+      return `${t} ${badgeOf("retry", ascii)} ${where(e.path, e.label)} attempt ${e.attempt}/${e.attempts} failed: ${shownError(e.error)}${next}`;
     }
     case "job-ready":
       return `${t} ${stateBadge("running", ascii)} ${where(e.path, e.label)} ready`;
     case "job-output":
-      return `${t} ${e.stream === "stderr" ? "!" : "|"} ${where(e.path, e.label)}${e.host ? ` [${e.host}]` : ""} ${stripControls(e.line)}`;
+      return `${t} ${e.stream === "stderr" ? "!" : "|"} ${where(e.path, e.label)}${e.host ? ` [${visibleText(e.host, { oneLine: true })}]` : ""} ${stripControls(e.line)}`;
     case "run-end":
       return `${t} ${ascii ? "=" : "■"} end ${where(e.path, e.label)}: ${e.ok ? "ok" : e.reason} after ${e.elapsed} ms`;
     case "shutdown":
       return e.problems.length
         ? e.problems
-            .map((p) => `${t} ! shutdown problem: ${p.label}: ${describeError(p.error)}`)
+            .map((p) => `${t} ! shutdown problem: ${p.label}: ${shownError(p.error)}`)
             .join("\n")
         : undefined;
   }
+}
+
+/** An error as a log shows it: its message, control characters made visible. */
+function shownError(e: unknown): string {
+  return visibleText(describeError(e));
 }
