@@ -271,7 +271,6 @@ export abstract class AbstractJob<T = unknown> {
     return this.shutdown !== AbstractJob.prototype.shutdown;
   }
 
-  /** @internal true when the label was generated (no `label` option) */
   /** Forever jobs never end by themselves; dependents start once they are ready. */
   get forever(): boolean {
     return (this._flags & FLAG.forever) !== 0;
@@ -306,6 +305,7 @@ export abstract class AbstractJob<T = unknown> {
     this._flags = value ? this._flags | FLAG.restored : this._flags & ~FLAG.restored;
   }
 
+  /** @internal true when the label was generated (no `label` option) */
   get _generatedLabel(): boolean {
     return (this._flags & FLAG.generated) !== 0;
   }
