@@ -30,7 +30,7 @@ import {
 } from "../ssh/targets.ts";
 import { EXIT, exitSoon, signalExit } from "./exit.ts";
 import type { SshCliOptions } from "./ssh-options.ts";
-import { visibleText } from "../render/cells.ts";
+import { oneLine } from "../render/cells.ts";
 
 /** `aiorch ssh`: the command line (or with -s a script) on every target; the exit code. */
 export function sshMain(words: string[], opts: SshCliOptions): Promise<number> {
@@ -381,7 +381,7 @@ function printSummary(outcomes: Outcome[], outDir: string | undefined, scheduler
   const lines = [
     `${outcomes.length} hosts: ${n("ok")} ok, ${n("failed")} failed, ${n("unreachable")} unreachable${interrupted}${outDir ? ` (output in ${outDir})` : ""}`,
   ];
-  const names = outcomes.map((o) => visibleText(summaryName(o.node), { oneLine: true }));
+  const names = outcomes.map((o) => oneLine(summaryName(o.node)));
   const width = Math.max(...names.map((s) => s.length));
   for (const [i, o] of outcomes.entries()) {
     const tag =
@@ -391,12 +391,10 @@ function printSummary(outcomes: Outcome[], outDir: string | undefined, scheduler
           ? paint(pc.red, `failed${o.code !== undefined ? ` (${o.code})` : ""}`)
           : paint(pc.yellow, o.status);
     // what a server or a remote command said is untrusted: control characters shown
-    lines.push(
-      `  ${names[i]!.padEnd(width)}  ${tag}${o.detail ? `  ${visibleText(o.detail, { oneLine: true })}` : ""}`,
-    );
+    lines.push(`  ${names[i]!.padEnd(width)}  ${tag}${o.detail ? `  ${oneLine(o.detail)}` : ""}`);
   }
   // the stop of a remote process group that could not be confirmed names its host
   for (const p of scheduler.shutdownProblems())
-    lines.push(paint(pc.red, `  ! ${visibleText(describeError(p.error), { oneLine: true })}`));
+    lines.push(paint(pc.red, `  ! ${oneLine(describeError(p.error))}`));
   process.stderr.write(`${lines.join("\n")}\n`);
 }

@@ -120,3 +120,8 @@ export function visibleText(text: string, opts: { oneLine?: boolean } = {}): str
       : `\\u${code.toString(16).padStart(4, "0")}`;
   });
 }
+
+/** {@link visibleText} on one line: labels, results, host names. */
+export function oneLine(text: string): string {
+  return visibleText(text, { oneLine: true });
+}

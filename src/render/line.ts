@@ -2,7 +2,7 @@ import { inspect } from "node:util";
 import { maskSecrets } from "../redact.ts";
 import { describeError } from "../errors.ts";
 import { type JobState, type StatusSource, statusOfJob } from "../model.ts";
-import { visibleText } from "./cells.ts";
+import { oneLine, visibleText } from "./cells.ts";
 
 /** What a badge shows: plain facts, from a plan node and its status, or a live job. */
 export interface BadgeFacts {
@@ -136,9 +136,9 @@ export function formatValue(value: unknown): string {
   return maskSecrets(text);
 }
 
-/** Untrusted text (labels, results, messages) on one line: control characters shown. */
-function oneLine(text: string): string {
-  return visibleText(text, { oneLine: true });
+/** An error's message for a terminal or a log (untrusted): its control characters shown. */
+export function shownError(e: unknown): string {
+  return visibleText(describeError(e));
 }
 
 /** `-> value`, `!! Error: msg`, `[cancelled]` or `[not done]`. */

@@ -1,8 +1,7 @@
-import { describeError } from "../errors.ts";
 import { maskSecrets } from "../redact.ts";
 import type { EndFacts, NodeStatus, PlanNode } from "../model.ts";
-import { visibleText } from "./cells.ts";
-import { badgeColumns, type OutcomeFacts, formatOutcome, useAscii } from "./line.ts";
+import { oneLine, visibleText } from "./cells.ts";
+import { badgeColumns, type OutcomeFacts, formatOutcome, shownError, useAscii } from "./line.ts";
 
 /** What `list()` and `debrief()` format: a plan and each job's status, by id. */
 export interface ListInput {
@@ -33,7 +32,7 @@ export function formatList({
     for (const n of g.children ?? []) {
       const facts = factsOf(n, status);
       // labels, results and messages are untrusted: control characters shown, not acted on
-      let line = `${n.id} ${badgeColumns(facts, ascii).join(" ")} ${indent}${n.kind} ${shownLabel(n.label)} ${formatOutcome(facts)}`;
+      let line = `${n.id} ${badgeColumns(facts, ascii).join(" ")} ${indent}${n.kind} ${oneLine(n.label)} ${formatOutcome(facts)}`;
       if (n.requires.length) line += ` requires {${n.requires.join(", ")}}`;
       if (n.group) line += ` -> entries {${(n.entries ?? []).join(", ")}}`;
       lines.push(line);
@@ -43,7 +42,7 @@ export function formatList({
       if (n.group) {
         walk(n, depth + 1);
         lines.push(
-          `${n.id} --end-- ${"<".repeat(depth + 1)} ${n.kind} ${shownLabel(n.label)} exits {${(n.exits ?? []).join(", ")}}`,
+          `${n.id} --end-- ${"<".repeat(depth + 1)} ${n.kind} ${oneLine(n.label)} exits {${(n.exits ?? []).join(", ")}}`,
         );
       }
     }
@@ -67,7 +66,7 @@ export function formatWhy(end: EndFacts, opts: { cause?: boolean } = {}): string
     case "cancelled":
       return "cancelled";
     case "critical": {
-      const head = `critical job "${shownLabel(end.critical?.label ?? "")}" failed`;
+      const head = `critical job "${oneLine(end.critical?.label ?? "")}" failed`;
       return opts.cause === false ? head : `${head}: ${shownError(end.critical?.error)}`;
     }
   }
@@ -121,7 +120,7 @@ export function debriefLines(input: DebriefInput): DebriefLine[] {
   push("heading", `===== ${count}`);
   for (const n of critical) {
     const e = status.get(n.id)?.error;
-    push("critical", `critical: ${shownLabel(n.label)}: ${shownError(e)}`);
+    push("critical", `critical: ${oneLine(n.label)}: ${shownError(e)}`);
     const stack = e instanceof Error ? e.stack?.split("\n").slice(1) : undefined;
     for (const l of stack ?? []) push("plain", `    ${visibleText(maskSecrets(l.trim()))}`);
     for (
@@ -135,12 +134,12 @@ export function debriefLines(input: DebriefInput): DebriefLine[] {
     if (!n.critical)
       push(
         "non-critical",
-        `non-critical: ${shownLabel(n.label)}: ${shownError(status.get(n.id)?.error)}`,
+        `non-critical: ${oneLine(n.label)}: ${shownError(status.get(n.id)?.error)}`,
       );
   if (input.problems.length) {
     push("heading", `===== ${input.problems.length} shutdown problem(s)`);
     for (const p of input.problems)
-      push("plain", `shutdown: ${shownLabel(p.label)}: ${shownError(p.error)}`);
+      push("plain", `shutdown: ${oneLine(p.label)}: ${shownError(p.error)}`);
   }
   // detached services: what the run started on purpose and did not stop, whatever their end
   // (done, readiness failed, cancelled while waiting for it)
@@ -160,14 +159,4 @@ export function formatDebrief(input: DebriefInput): string {
   return debriefLines(input)
     .map((l) => l.text)
     .join("\n");
-}
-
-/** A label on one line of text, its control characters shown. */
-function shownLabel(label: string): string {
-  return visibleText(label, { oneLine: true });
-}
-
-/** An error's message for a terminal or a log, its control characters shown. */
-function shownError(e: unknown): string {
-  return visibleText(describeError(e));
 }

@@ -1,5 +1,5 @@
 import pc from "picocolors";
-import { fitText, formatDuration, measureWidth, truncateText, visibleText } from "./cells.ts";
+import { fitText, formatDuration, measureWidth, oneLine, truncateText } from "./cells.ts";
 import { jobBadge, useAscii } from "./line.ts";
 import { type LiveJob, type LiveState, bucketOf } from "./live-state.ts";
 
@@ -120,10 +120,9 @@ function measureLayout(state: LiveState, shown: LiveJob[], width: number, flat: 
 
 function labelText(j: LiveJob, flat: boolean): string {
   // labels are untrusted: control characters shown, never sent to the terminal
-  const shown = (t: string) => visibleText(t, { oneLine: true });
   const base = flat
-    ? shown([...j.path, j.label].join("/"))
-    : `${"  ".repeat(j.path.length)}${shown(j.label)}`;
+    ? oneLine([...j.path, j.label].join("/"))
+    : `${"  ".repeat(j.path.length)}${oneLine(j.label)}`;
   return j.forever ? `${base} ∞` : base;
 }
 
@@ -150,7 +149,7 @@ function jobSegments({
   ];
   if (layout.host > 0)
     segs.push({
-      text: ` ${fitText({ text: visibleText(j.host ?? "", { oneLine: true }), width: layout.host })}`,
+      text: ` ${fitText({ text: oneLine(j.host ?? ""), width: layout.host })}`,
       style: "cyan",
     });
   const detail = detailSegment(j, ascii);
@@ -165,11 +164,10 @@ function elapsedText(j: LiveJob, now: number): string {
 
 /** What follows the columns: the error, the last output line, or what an idle job waits for. */
 function detailSegment(j: LiveJob, ascii: boolean): Segment {
-  const shown = (t: string) => visibleText(t, { oneLine: true });
-  if (j.state === "cancelled") return { text: shown(j.error ?? "cancelled"), style: "magenta" };
+  if (j.state === "cancelled") return { text: oneLine(j.error ?? "cancelled"), style: "magenta" };
   if (j.failed) {
     const mark = j.critical ? (ascii ? "CRITICAL " : "⚠ ") : "";
-    return { text: `${mark}${shown(j.error ?? "failed")}`, style: "red" };
+    return { text: `${mark}${oneLine(j.error ?? "failed")}`, style: "red" };
   }
   const last = j.output[j.output.length - 1];
   if (j.restored) return { text: "restored from the journal", style: "cyan" };

@@ -1,7 +1,6 @@
-import { describeError } from "../errors.ts";
 import type { RunEvent } from "../events.ts";
-import { stripControls, visibleText } from "./cells.ts";
-import { badgeOf, jobBadge, stateBadge, useAscii } from "./line.ts";
+import { oneLine, stripControls } from "./cells.ts";
+import { badgeOf, jobBadge, shownError, stateBadge, useAscii } from "./line.ts";
 
 let lastTime = Number.NaN;
 let lastClock = "";
@@ -45,8 +44,7 @@ export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | un
   const ascii = opts.ascii ?? useAscii();
   const t = (opts.time ?? clock)(e.time);
   // labels and messages are untrusted: their control characters are shown, never acted on
-  const where = (path: readonly string[], label: string) =>
-    visibleText([...path, label].join("/"), { oneLine: true });
+  const where = (path: readonly string[], label: string) => oneLine([...path, label].join("/"));
   switch (e.type) {
     case "run-start": {
       const extra = [
@@ -85,7 +83,7 @@ export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | un
     case "job-ready":
       return `${t} ${stateBadge("running", ascii)} ${where(e.path, e.label)} ready`;
     case "job-output":
-      return `${t} ${e.stream === "stderr" ? "!" : "|"} ${where(e.path, e.label)}${e.host ? ` [${visibleText(e.host, { oneLine: true })}]` : ""} ${stripControls(e.line)}`;
+      return `${t} ${e.stream === "stderr" ? "!" : "|"} ${where(e.path, e.label)}${e.host ? ` [${oneLine(e.host)}]` : ""} ${stripControls(e.line)}`;
     case "run-end":
       return `${t} ${ascii ? "=" : "■"} end ${where(e.path, e.label)}: ${e.ok ? "ok" : e.reason} after ${e.elapsed} ms`;
     case "shutdown":
@@ -95,9 +93,4 @@ export function plainLine(e: RunEvent, opts: PlainLineOptions = {}): string | un
             .join("\n")
         : undefined;
   }
-}
-
-/** An error as a log shows it: its message, control characters made visible. */
-function shownError(e: unknown): string {
-  return visibleText(describeError(e));
 }
