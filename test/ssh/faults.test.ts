@@ -275,8 +275,17 @@ describe("a stop that cannot be confirmed", () => {
     const { run, SshJob } = await import("../../src/ssh/index.ts");
     const node = nodeOn(sshd, "127.0.0.2");
     // setsid: the sleep leads its own session, out of reach of the group's TERM and KILL,
-    // and holds the channel open
-    const job = new SshJob(node, [run("setsid sleep 71 & echo started")], { label: "escaped" });
+    // and holds the channel open; "started" once it has left the group (its session id is
+    // its pid): a TERM before that, on a loaded machine, would reach it and nothing escapes
+    const job = new SshJob(
+      node,
+      [
+        run(
+          'setsid sleep 71 & while [ "$(ps -o sid= -p $! | tr -d " ")" != "$!" ]; do sleep 0.01; done; echo started',
+        ),
+      ],
+      { label: "escaped" },
+    );
     const s = new Scheduler([job], { critical: false });
     // cancel once the command runs (a timeout could come before the connection, on a loaded
     // machine, and then nothing would have escaped)
